@@ -1,0 +1,11 @@
+from .bn_calibration import recalibrate_bn
+from .hooks import NetAugHook
+from .loops import NetAugIterBasedTrainLoop, NetAugTrainLoop
+from .netaug_step import (frozen_bn_stats, iteration_generator,
+                          netaug_train_step)
+
+__all__ = [
+    'NetAugHook', 'NetAugTrainLoop', 'NetAugIterBasedTrainLoop',
+    'netaug_train_step', 'iteration_generator', 'frozen_bn_stats',
+    'recalibrate_bn'
+]

@@ -1,0 +1,159 @@
+"""NetAugHook: the epoch-level NetAug policy and the final export."""
+import copy
+import os.path as osp
+from typing import Optional
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from mmnetaug.registry import HOOKS
+from mmnetaug.space import EXPAND, WIDTH, set_base, unwrap
+from .bn_calibration import recalibrate_bn
+from .loops import NetAugLoopMixin
+
+BN_POLICIES = ('freeze_wide', 'recalibrate')
+
+
+@HOOKS.register_module()
+class NetAugHook(Hook):
+    """Width schedule, channel sorting, BN statistics and export.
+
+    Args:
+        width_stop_fraction (float): fraction of training after which width
+            augmentation stops (expand augmentation goes on), as in the
+            reference (0.5). 1.0 never stops.
+        sort_channels (bool): before each epoch while widths are augmented,
+            sort the hidden channels of inverted blocks by importance
+            (function-preserving; optimizer state follows).
+        bn_policy (str): ``'freeze_wide'``: the wide pass normalises with
+            batch statistics and does not update the running ones, so they
+            stay those of the base network; ``'recalibrate'``: the wide pass
+            updates them too (reference) and they are re-estimated at base
+            width on ``recalibrate_images`` training images before every
+            validation, test and export.
+        recalibrate_images (int): images for ``'recalibrate'``.
+        export (bool): export the base detector to ``work_dir/<export_dir>``
+            after training.
+        sort_interval (int, optional): for iteration-based training, sort
+            every this many iterations (default: one epoch's worth).
+    """
+    priority = 'NORMAL'
+    stock_type = None  # dropped from exported configs
+
+    def __init__(self,
+                 width_stop_fraction: float = 0.5,
+                 sort_channels: bool = True,
+                 bn_policy: str = 'freeze_wide',
+                 recalibrate_images: int = 1000,
+                 export: bool = True,
+                 export_dir: str = 'export',
+                 sort_interval: Optional[int] = None):
+        if not isinstance(width_stop_fraction, (int, float)) or not (
+                0.0 <= width_stop_fraction <= 1.0):
+            raise ValueError(
+                'NetAugHook.width_stop_fraction must be in [0, 1] (0.5 stops '
+                'width augmentation half way, 1.0 never), got '
+                f'{width_stop_fraction!r}')
+        if bn_policy not in BN_POLICIES:
+            raise ValueError(f'NetAugHook.bn_policy must be one of '
+                             f'{BN_POLICIES}, got {bn_policy!r}')
+        if not isinstance(recalibrate_images, int) or recalibrate_images < 1:
+            raise ValueError('NetAugHook.recalibrate_images must be a '
+                             f'positive int, got {recalibrate_images!r}')
+        self.width_stop_fraction = float(width_stop_fraction)
+        self.sort_channels = sort_channels
+        self.bn_policy = bn_policy
+        self.recalibrate_images = recalibrate_images
+        self.export = export
+        self.export_dir = export_dir
+        self.sort_interval = sort_interval
+        self._calib_loader = None
+
+    # ---- start-up -------------------------------------------------------
+    def before_train(self, runner: Runner) -> None:
+        loop = runner.train_loop
+        if not isinstance(loop, NetAugLoopMixin):
+            raise ValueError(
+                'NetAugHook needs a NetAug train loop: set train_cfg.type to '
+                "'mmnetaug.NetAugTrainLoop' (or "
+                f"'mmnetaug.NetAugIterBasedTrainLoop'), got {type(loop)}")
+        loop.freeze_wide_bn = self.bn_policy == 'freeze_wide'
+        self._update_policy(runner)
+
+    # ---- schedule -------------------------------------------------------
+    def _widths_on(self, runner: Runner) -> bool:
+        progress = runner.iter / max(runner.max_iters, 1)
+        return progress < self.width_stop_fraction
+
+    def _update_policy(self, runner: Runner) -> bool:
+        widths_on = self._widths_on(runner)
+        runner.train_loop.sample_kinds = (
+            (WIDTH, EXPAND) if widths_on else (EXPAND, ))
+        return widths_on
+
+    def before_train_epoch(self, runner: Runner) -> None:
+        if self._update_policy(runner) and self.sort_channels:
+            self._sort(runner)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        if runner.train_loop.__class__.__name__ != 'NetAugIterBasedTrainLoop':
+            return
+        widths_on = self._update_policy(runner)
+        interval = self.sort_interval or len(runner.train_dataloader)
+        if (widths_on and self.sort_channels and runner.iter > 0
+                and runner.iter % interval == 0):
+            self._sort(runner)
+
+    def _sort(self, runner: Runner) -> None:
+        optimizer = runner.optim_wrapper.optimizer
+        for module in unwrap(runner.model).modules():
+            sort = getattr(module, 'sort_channels', None)
+            if not callable(sort):
+                continue
+            for param, dim, perm in sort():
+                for value in optimizer.state.get(param, {}).values():
+                    if hasattr(value, 'shape') and \
+                            value.shape == param.shape:
+                        value.copy_(value.index_select(dim, perm))
+
+    # ---- BN statistics and export --------------------------------------
+    def _calibration_loader(self, runner: Runner):
+        if self._calib_loader is None:
+            cfg = copy.deepcopy(runner.cfg.train_dataloader)
+            cfg['sampler'] = dict(type='DefaultSampler', shuffle=True,
+                                  seed=937162211)
+            cfg.pop('batch_sampler', None)
+            cfg['persistent_workers'] = False
+            self._calib_loader = Runner.build_dataloader(
+                cfg, seed=937162211)
+        return self._calib_loader
+
+    def _base_stats(self, runner: Runner) -> None:
+        set_base(runner.model)
+        if self.bn_policy == 'recalibrate':
+            n = recalibrate_bn(runner.model, self._calibration_loader(runner),
+                               self.recalibrate_images)
+            print_log(f'NetAug: re-estimated BN statistics at base width on '
+                      f'{n} images', logger='current')
+
+    def before_val_epoch(self, runner: Runner) -> None:
+        self._base_stats(runner)
+
+    def before_test_epoch(self, runner: Runner) -> None:
+        self._base_stats(runner)
+
+    def after_train(self, runner: Runner) -> None:
+        self._base_stats(runner)
+        if not self.export or not is_main_process():
+            return
+        from mmnetaug.export import export
+        out_dir = osp.join(runner.work_dir, self.export_dir)
+        result = export(runner.cfg, None, out_dir, model=runner.model)
+        runner.message_hub.update_info('netaug_export', result)
+        print_log(
+            f"NetAug: exported the base detector to {result['config']} and "
+            f"{result['checkpoint']} ({result['params']} params, max abs "
+            f"diff vs supernet {result['max_abs_diff']:.2e})",
+            logger='current')

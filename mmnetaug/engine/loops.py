@@ -1,0 +1,111 @@
+"""NetAug train loops: the stock mmengine loops with a NetAug step."""
+from typing import Sequence
+
+from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
+
+from mmnetaug.registry import LOOPS
+from mmnetaug.space import EXPAND, WIDTH, is_netaug_model, unwrap
+from .netaug_step import iteration_generator, netaug_train_step
+
+
+class NetAugLoopMixin:
+    """Per iteration: base pass + one sampled wide pass, one update.
+
+    ``sample_kinds`` and ``freeze_wide_bn`` are the policy that
+    ``NetAugHook`` sets (width augmentation on/off, BN statistics).
+    """
+    netaug_args = ('aug_loss_weight', )
+
+    def _init_netaug(self, aug_loss_weight):
+        if not isinstance(aug_loss_weight, (int, float)) or \
+                aug_loss_weight < 0:
+            raise ValueError(
+                f'train_cfg.aug_loss_weight must be a number >= 0, got '
+                f'{aug_loss_weight!r}; the reference value is 1.0')
+        self.aug_loss_weight = float(aug_loss_weight)
+        self.sample_kinds = (WIDTH, EXPAND)
+        self.freeze_wide_bn = True
+        self.last_wide_config = None
+        model = unwrap(self.runner.model)
+        if not is_netaug_model(model):
+            raise ValueError(
+                f'{type(self).__name__} needs a model with NetAug '
+                f'(dynamic-width) modules, but {type(model).__name__} has '
+                "none: use e.g. backbone type 'mmnetaug.NetAugMobileNetV2', "
+                "or a stock loop (train_cfg type='EpochBasedTrainLoop')")
+        optim_wrapper = self.runner.optim_wrapper  # a dict until built
+        accumulate = (
+            optim_wrapper.get('accumulative_counts', 1) if isinstance(
+                optim_wrapper, dict) else getattr(
+                    optim_wrapper, '_accumulative_counts', 1))
+        if accumulate != 1:
+            raise ValueError(
+                f'optim_wrapper.accumulative_counts={accumulate} is not '
+                'supported with NetAug (each iteration already accumulates '
+                'a base and a wide pass); set it to 1 and raise the batch '
+                'size instead')
+
+    def _netaug_step(self, data_batch: Sequence[dict]) -> dict:
+        runner = self.runner
+        log_vars, self.last_wide_config = netaug_train_step(
+            runner.model,
+            data_batch,
+            runner.optim_wrapper,
+            iteration_generator(runner.seed, runner.iter),
+            aug_loss_weight=self.aug_loss_weight,
+            kinds=self.sample_kinds,
+            freeze_wide_bn=self.freeze_wide_bn)
+        return log_vars
+
+
+@LOOPS.register_module()
+class NetAugTrainLoop(NetAugLoopMixin, EpochBasedTrainLoop):
+    """``EpochBasedTrainLoop`` training the detector with NetAug.
+
+    Args:
+        aug_loss_weight (float): weight of the wide pass's loss (alpha in
+            the paper; the reference uses 1.0).
+        Others as ``EpochBasedTrainLoop``.
+    """
+    stock_type = 'EpochBasedTrainLoop'
+
+    def __init__(self, runner, dataloader, max_epochs, val_begin=1,
+                 val_interval=1, dynamic_intervals=None, aug_loss_weight=1.0):
+        super().__init__(runner, dataloader, max_epochs, val_begin,
+                         val_interval, dynamic_intervals)
+        self._init_netaug(aug_loss_weight)
+
+    def run_iter(self, idx, data_batch: Sequence[dict]) -> None:
+        self.runner.call_hook(
+            'before_train_iter', batch_idx=idx, data_batch=data_batch)
+        outputs = self._netaug_step(data_batch)
+        self.runner.call_hook(
+            'after_train_iter',
+            batch_idx=idx,
+            data_batch=data_batch,
+            outputs=outputs)
+        self._iter += 1
+
+
+@LOOPS.register_module()
+class NetAugIterBasedTrainLoop(NetAugLoopMixin, IterBasedTrainLoop):
+    """``IterBasedTrainLoop`` training the detector with NetAug."""
+    stock_type = 'IterBasedTrainLoop'
+
+    def __init__(self, runner, dataloader, max_iters, val_begin=1,
+                 val_interval=1000, dynamic_intervals=None,
+                 aug_loss_weight=1.0):
+        super().__init__(runner, dataloader, max_iters, val_begin,
+                         val_interval, dynamic_intervals)
+        self._init_netaug(aug_loss_weight)
+
+    def run_iter(self, data_batch: Sequence[dict]) -> None:
+        self.runner.call_hook(
+            'before_train_iter', batch_idx=self._iter, data_batch=data_batch)
+        outputs = self._netaug_step(data_batch)
+        self.runner.call_hook(
+            'after_train_iter',
+            batch_idx=self._iter,
+            data_batch=data_batch,
+            outputs=outputs)
+        self._iter += 1

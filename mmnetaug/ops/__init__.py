@@ -1,0 +1,12 @@
+"""Weight-sharing dynamic-width layers (prefix slicing, export to static)."""
+from .dynamic_bn import DynamicBatchNorm2d
+from .dynamic_conv import DynamicConv2d
+from .dynamic_linear import DynamicLinear
+from .leading_slice import LeadingSliceLoadMixin
+
+DYNAMIC_LAYERS = (DynamicConv2d, DynamicBatchNorm2d, DynamicLinear)
+
+__all__ = [
+    'DynamicConv2d', 'DynamicBatchNorm2d', 'DynamicLinear',
+    'LeadingSliceLoadMixin', 'DYNAMIC_LAYERS'
+]

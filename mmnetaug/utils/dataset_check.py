@@ -1,0 +1,54 @@
+"""Fail early, and clearly, when a config's dataset is not on disk."""
+import os.path as osp
+from typing import List
+
+
+def _dataset_cfgs(cfg) -> List[dict]:
+    """Leaf dataset configs inside wrappers (Repeat/Concat/ClassBalanced)."""
+    if cfg is None:
+        return []
+    if 'datasets' in cfg:
+        return [d for sub in cfg['datasets'] for d in _dataset_cfgs(sub)]
+    if 'dataset' in cfg:
+        return _dataset_cfgs(cfg['dataset'])
+    return [cfg]
+
+
+def _path(root, path):
+    if path is None or osp.isabs(path) or not root:
+        return path
+    return osp.join(root, path)
+
+
+LAYOUTS = {
+    'CocoDataset': ('COCO layout: <data_root>/annotations/instances_*.json '
+                    'and the image folders (train2017/, val2017/)'),
+    'VOCDataset': ('VOC layout: <data_root>/VOC2007/{Annotations,JPEGImages,'
+                   'ImageSets/Main} (and VOC2012/ for 07+12)'),
+}
+
+
+def check_datasets(cfg, keys=('train_dataloader', 'val_dataloader',
+                              'test_dataloader')) -> None:
+    """Raise ``FileNotFoundError`` naming the missing path and the layout."""
+    for key in keys:
+        loader = cfg.get(key)
+        if not loader:
+            continue
+        for ds in _dataset_cfgs(loader.get('dataset')):
+            root = ds.get('data_root', '') or ''
+            prefix = ds.get('data_prefix', {}) or {}
+            wanted = [('ann_file', _path(root, ds.get('ann_file')))]
+            wanted += [(f'data_prefix.{k}', _path(root, v))
+                       for k, v in prefix.items() if v]
+            for field, path in wanted:
+                if path and not osp.exists(path):
+                    kind = str(ds.get('type', ''))
+                    layout = LAYOUTS.get(kind.split('.')[-1], '')
+                    raise FileNotFoundError(
+                        f'{key}: {field} {path!r} does not exist. The '
+                        f'{kind or "dataset"} is expected under data_root '
+                        f'{root!r}' + (f' in the {layout}' if layout else '')
+                        + '. Download/link the dataset there, or point '
+                        'data_root elsewhere with --cfg-options '
+                        f'{key}.dataset.data_root=/path/to/data/')

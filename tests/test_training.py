@@ -1,0 +1,130 @@
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.runner import Runner
+
+from mmnetaug.engine import NetAugHook
+from mmnetaug.space import netaug_choices, set_max, unwrap
+from helpers import shapes_data, tiny_cfg
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    return shapes_data(tmp_path_factory.mktemp('shapes'))
+
+
+def test_netaug_run_trains_logs_and_exports(data_root, tmp_path):
+    cfg = tiny_cfg(data_root, tmp_path, epochs=3)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    hub = runner.message_hub
+    loss = hub.get_scalar('train/loss').data[0]
+    assert len(loss) == 12
+    assert np.mean(loss[-3:]) < 0.7 * np.mean(loss[:3])
+    for key in ('train/loss_cls', 'train/loss_conf', 'train/aug_loss',
+                'train/width_factor', 'train/expand_factor'):
+        assert key in hub.log_scalars, key
+    widths = hub.get_scalar('train/width_factor').data[0]
+    assert max(widths) > 1.0  # wide passes happened
+    # width augmentation stops half way: later widths are base
+    assert all(w == 1.0 for w in widths[-4:])
+    assert 'val/coco/bbox_mAP' in hub.log_scalars
+    assert all(k.index == 0 for k in netaug_choices(runner.model))
+    export = hub.get_info('netaug_export')
+    assert osp.exists(export['config']) and osp.exists(export['checkpoint'])
+    assert export['max_abs_diff'] <= 1e-5
+
+
+def _train(cfg):
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    hub = runner.message_hub
+    return (unwrap(runner.model).state_dict(),
+            list(hub.get_scalar('train/width_factor').data[0]),
+            list(hub.get_scalar('train/expand_factor').data[0]))
+
+
+def test_resume_reproduces_uninterrupted_run(data_root, tmp_path):
+    no_export = dict(custom_hooks=[dict(type='mmnetaug.NetAugHook',
+                                        export=False)])
+    full_state, full_w, full_e = _train(
+        tiny_cfg(data_root, tmp_path / 'full', epochs=2, **no_export))
+    # "interrupted": only the first epoch, then resume for the second
+    _train(tiny_cfg(data_root, tmp_path / 'part', epochs=1, **no_export))
+    cfg = tiny_cfg(data_root, tmp_path / 'part', epochs=2, **no_export)
+    cfg.resume = True
+    cfg.load_from = str(tmp_path / 'part' / 'epoch_1.pth')
+    state, w, e = _train(cfg)
+    assert w == full_w[len(full_w) - len(w):]
+    assert e == full_e[len(full_e) - len(e):]
+    for key, value in full_state.items():
+        if value.is_floating_point():
+            # tolerance: float summation order only
+            assert torch.allclose(state[key], value, atol=1e-5,
+                                  rtol=1e-4), key
+
+
+def test_hook_sorting_moves_optimizer_state(data_root, tmp_path):
+    cfg = tiny_cfg(data_root, tmp_path, epochs=1)
+    runner = Runner.from_cfg(cfg)
+    runner.train()  # gives SGD momentum buffers
+    model = unwrap(runner.model).eval()
+    set_max(model)
+    block = model.backbone.layer3[0]
+    x = torch.randn(1, 3, 96, 96)
+    with torch.no_grad():
+        before = model._forward(x)
+    param = block.linear_conv.conv.weight
+    momentum = runner.optim_wrapper.optimizer.state[param]['momentum_buffer']
+    pairs = param.detach().clone(), momentum.clone()
+    hook = NetAugHook()
+    hook._sort(runner)
+    perm = torch.sort(pairs[0].abs().sum(dim=(0, 2, 3)), descending=True,
+                      stable=True)[1]
+    assert torch.equal(param, pairs[0][:, perm])
+    assert torch.equal(momentum, pairs[1][:, perm])
+    with torch.no_grad():
+        after = model._forward(x)
+    for a, b in zip(before, after):
+        for ta, tb in zip(a, b):
+            assert torch.allclose(ta, tb, atol=1e-4)
+
+
+def test_bn_recalibration_policy_runs(data_root, tmp_path):
+    cfg = tiny_cfg(data_root, tmp_path, epochs=1, custom_hooks=[
+        dict(type='mmnetaug.NetAugHook', bn_policy='recalibrate',
+             recalibrate_images=8, export=False)])
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert 'val/coco/bbox_mAP' in runner.message_hub.log_scalars
+    bn = unwrap(runner.model).backbone.conv1.bn
+    # re-estimated from 8 images at base width: wide channels untouched (1)
+    base = bn.active_channels
+    assert torch.all(bn.running_var[base:] == 1)
+    assert not torch.all(bn.running_var[:base] == 1)
+
+
+@pytest.mark.parametrize('overrides, match', [
+    (dict(train_cfg=dict(aug_loss_weight=-1.0)), 'aug_loss_weight'),
+    (dict(custom_hooks=[dict(type='mmnetaug.NetAugHook',
+                             width_stop_fraction=1.5)]),
+     'width_stop_fraction'),
+    (dict(model=dict(backbone=dict(type='MobileNetV2', width_factors=None,
+                                   expand_factors=None))),
+     'needs a model with NetAug'),
+    (dict(optim_wrapper=dict(accumulative_counts=2)), 'accumulative_counts'),
+])
+def test_bad_settings_fail_at_start_up(data_root, tmp_path, overrides,
+                                       match):
+    cfg = tiny_cfg(data_root, tmp_path, epochs=1)
+    if 'model' in overrides:
+        cfg.model.backbone = dict(type='MobileNetV2', widen_factor=0.35,
+                                  out_indices=(2, 4, 6),
+                                  act_cfg=dict(type='LeakyReLU',
+                                               negative_slope=0.1))
+        overrides = {}
+    cfg.merge_from_dict(overrides)
+    with pytest.raises(ValueError, match=match):
+        Runner.from_cfg(cfg).train()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything mmnetaug needs into the active Python, idempotently.
+# A torch that is already installed is kept (GPU users keep theirs); otherwise
+# the CPU build torch==2.13.0 is installed. mmcv 2.1.0 has no wheel on PyPI, so
+# it is compiled from the sdist with ops (~14 min on 2 cores, once: pip caches
+# the wheel). When everything is present this script returns in about a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+if $PY tools/check_env.py --quiet 2>/dev/null; then
+  exit 0
+fi
+
+pip_install() { $PY -m pip install --disable-pip-version-check "$@"; }
+
+if ! $PY -c "import torch" 2>/dev/null; then
+  echo "[mmnetaug] installing torch==${TORCH_VERSION:-2.13.0}"
+  pip_install "torch==${TORCH_VERSION:-2.13.0}"
+fi
+# mmcv 2.1.0's setup.py imports pkg_resources (gone in setuptools>=82) and
+# mmengine 0.10.7 resolves 'mmdet::' configs through it too; torch 2.13 asks
+# for setuptools>=77.0.3.
+pip_install "setuptools>=77.0.3,<82" wheel ninja
+pip_install "mmengine==0.10.7"
+if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
+  echo "[mmnetaug] building mmcv==2.1.0 with ops (first time ~14 min on 2 cores)"
+  MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+    pip_install --no-build-isolation "mmcv==2.1.0"
+fi
+pip_install "mmdet==3.3.0" pycocotools pytest hypothesis
+pip_install --no-deps --no-build-isolation -e .
+$PY tools/check_env.py
