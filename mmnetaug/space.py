@@ -86,14 +86,14 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 def netaug_choices(model: nn.Module) -> List[WidthChoice]:
-    """All knobs of a model, each once, in module order."""
+    """All knobs of a model with a choice to make, each once, in order."""
     seen, knobs = set(), []
     for module in unwrap(model).modules():
         get = getattr(module, 'netaug_choices', None)
         if get is None:
             continue
         for knob in get():
-            if id(knob) not in seen:
+            if id(knob) not in seen and len(knob.choices) > 1:
                 seen.add(id(knob))
                 knobs.append(knob)
     return knobs

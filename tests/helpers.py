@@ -18,9 +18,9 @@ PIPELINE = [  # deterministic: resume must reproduce the uninterrupted run
 ]
 
 
-def shapes_data(root):
-    return make_shapes_dataset(str(root), num_train=16, num_val=4, seed=0,
-                               size=96)['root']
+def shapes_data(root, num_train=16):
+    return make_shapes_dataset(str(root), num_train=num_train, num_val=4,
+                               seed=0, size=96)['root']
 
 
 def tiny_cfg(data_root, work_dir, netaug=True, epochs=2, **overrides):

@@ -50,8 +50,14 @@ def test_fresh_model_is_at_base_and_knobs_are_shared():
     knobs = netaug_choices(model)
     assert all(k.index == 0 for k in knobs)
     widths = [k for k in knobs if k.kind == WIDTH]
-    # stem + 7 stages (conv2 unused for these out_indices)
-    assert len(widths) == 8
+    # stem + layers 1, 2, 4, 6: output stages 3, 5, 7 feed a stock neck and
+    # keep base width; conv2 is not used for these out_indices
+    assert len(widths) == 5
+    wide_outputs = NetAugMobileNetV2(widen_factor=0.35,
+                                     out_indices=(2, 4, 6),
+                                     augment_outputs=True)
+    assert len([k for k in netaug_choices(wide_outputs)
+                if k.kind == WIDTH]) == 8
     # 16 expanding blocks (all but layer1's)
     assert len([k for k in knobs if k.kind == EXPAND]) == 16
     # Blocks with identity shortcuts share their stage's knob.
@@ -60,8 +66,10 @@ def test_fresh_model_is_at_base_and_knobs_are_shared():
     assert layer3[1].with_res_shortcut and not layer3[0].with_res_shortcut
 
 
-def test_sampled_configs_run_forward_backward():
-    model = NetAugMobileNetV2(widen_factor=0.35, out_indices=(2, 4, 6))
+@pytest.mark.parametrize('augment_outputs', [False, True])
+def test_sampled_configs_run_forward_backward(augment_outputs):
+    model = NetAugMobileNetV2(widen_factor=0.35, out_indices=(2, 4, 6),
+                              augment_outputs=augment_outputs)
     model.train()
     gen = torch.Generator().manual_seed(3)
     x = torch.randn(2, 3, 64, 64)
@@ -78,6 +86,7 @@ def test_sampled_configs_run_forward_backward():
     set_max(model)
     outs = model(x)
     assert outs[-1].size(1) == model.stage_choices[6].max
+    assert (outs[-1].size(1) > 112) == augment_outputs
     set_base(model)
     assert [o.size(1) for o in model(x)] == [16, 32, 112]
 

@@ -48,9 +48,12 @@ class NetAugMobileNetV2(BaseModule):
         width_factors (Sequence[float]): output width multipliers, 1.0 first.
         expand_factors (Sequence[float]): hidden width multipliers of the
             inverted residual blocks, 1.0 first.
+        augment_outputs (bool): whether the stages in ``out_indices`` vary
+            their width too. A stock neck needs base-width inputs (False);
+            a NetAug neck reads any width (True).
     """
     stock_type = 'MobileNetV2'
-    netaug_args = ('width_factors', 'expand_factors')
+    netaug_args = ('width_factors', 'expand_factors', 'augment_outputs')
     arch_settings = MobileNetV2.arch_settings
 
     def __init__(self,
@@ -64,6 +67,7 @@ class NetAugMobileNetV2(BaseModule):
                  with_cp=False,
                  width_factors=(1.0, 1.8, 2.6),
                  expand_factors=(1.0, 1.6, 2.2, 2.8),
+                 augment_outputs=False,
                  pretrained=None,
                  init_cfg=NETAUG_INIT_CFG):
         if pretrained is not None:
@@ -84,6 +88,7 @@ class NetAugMobileNetV2(BaseModule):
         self.width_factors = check_factors('width_factors', width_factors)
         self.expand_factors = check_factors('expand_factors', expand_factors)
         self.widen_factor = widen_factor
+        self.augment_outputs = augment_outputs
         self.out_indices = tuple(out_indices)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
@@ -110,7 +115,8 @@ class NetAugMobileNetV2(BaseModule):
                 stride) in enumerate(self.arch_settings):
             out_channels = make_divisible(channel * widen_factor, 8)
             layer, choice = self.make_layer(choice, out_channels, num_blocks,
-                                            stride, expand_ratio)
+                                            stride, expand_ratio,
+                                            self._factors_of(i))
             self.stage_choices.append(choice)
             self.add_module(f'layer{i + 1}', layer)
             self.layers.append(f'layer{i + 1}')
@@ -118,7 +124,7 @@ class NetAugMobileNetV2(BaseModule):
         self.out_channel = (
             int(1280 * widen_factor) if widen_factor > 1.0 else 1280)
         self.conv2_choice = WidthChoice(
-            wide_widths(self.out_channel, self.width_factors), WIDTH)
+            wide_widths(self.out_channel, self._factors_of(7)), WIDTH)
         self.conv2 = ConvModule(
             choice.max, self.conv2_choice.max, 1, act_cfg=act_cfg, **cfg)
         self.layers.append('conv2')
@@ -127,8 +133,14 @@ class NetAugMobileNetV2(BaseModule):
         # so export sees every layer.
         self.num_train_run = max(self.out_indices) + 1
 
+    def _factors_of(self, index):
+        """Width factors of stage ``index``: fixed if it feeds a stock neck."""
+        if index in self.out_indices and not self.augment_outputs:
+            return (1.0, )
+        return self.width_factors
+
     def make_layer(self, in_choice, out_channels, num_blocks, stride,
-                   expand_ratio):
+                   expand_ratio, width_factors):
         blocks = []
         stage_choice = None
         for i in range(num_blocks):
@@ -139,7 +151,7 @@ class NetAugMobileNetV2(BaseModule):
             else:
                 if stage_choice is None:
                     stage_choice = WidthChoice(
-                        wide_widths(out_channels, self.width_factors), WIDTH)
+                        wide_widths(out_channels, width_factors), WIDTH)
                 out_choice = stage_choice
             blocks.append(
                 NetAugInvertedResidual(
