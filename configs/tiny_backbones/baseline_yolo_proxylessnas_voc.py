@@ -1,0 +1,16 @@
+# YOLOv3 + ProxylessNAS-Mobile x0.35 on Pascal VOC 07+12 (320 px) with stock
+# (non-NetAug) layers: the baseline twin of netaug_yolo_proxylessnas_voc.py.
+# The backbone is the reference ImageNet architecture with its own activations
+# (not the LeakyReLU of mmdet's YOLOv3-MobileNetV2) and starts from scratch.
+# To start from the reference ImageNet checkpoint (proxylessnas-0.35) on disk,
+# pass
+#   --cfg-options model.backbone.reference_checkpoint=/path/to/ckpt.pth
+_base_ = './yolov3_tiny_voc.py'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmnetaug.ProxylessNASMobile',
+        widen_factor=0.35,
+        out_indices=(2, 4, 6)),
+    neck=dict(in_channels=[112, 32, 16]))
