@@ -40,7 +40,8 @@ def tiny_cfg(data_root, work_dir, netaug=True, epochs=2, **overrides):
     cfg.train_cfg.max_epochs = epochs
     cfg.train_cfg.val_interval = epochs
     cfg.param_scheduler = []
-    cfg.optim_wrapper.optimizer.lr = 0.002
+    cfg.optim_wrapper.optimizer = dict(type='SGD', lr=0.002, momentum=0.9,
+                                       weight_decay=5e-4)
     cfg.default_hooks.checkpoint.interval = 1
     cfg.default_hooks.logger.interval = 1
     cfg.randomness = dict(seed=123)

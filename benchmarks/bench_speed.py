@@ -1,0 +1,146 @@
+"""Forward+backward time: NetAug supernet at base width vs stock mmdet.
+
+Prints, side by side in one run, the median time of interleaved repetitions
+and their ratio for
+  * the backbone: NetAugMobileNetV2 at base width vs mmdet's MobileNetV2,
+  * the whole YOLOv3 detector: NetAug config at base width vs baseline twin
+    (loss forward + backward on a synthetic batch),
+  * one NetAug iteration (base + one sampled wide pass) vs one baseline
+    iteration.
+Goal for the first two: ratio <= 1.05. Usage:
+    python benchmarks/bench_speed.py [--widen 1.0] [--size 320] [--batch 8]
+"""
+import argparse
+import os.path as osp
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmdet.models.backbones import MobileNetV2  # noqa: E402
+from mmdet.structures import DetDataSample  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.structures import InstanceData  # noqa: E402
+
+from mmnetaug.engine.netaug_step import iteration_generator  # noqa: E402
+from mmnetaug.export import build_detector  # noqa: E402
+from mmnetaug.models import NetAugMobileNetV2  # noqa: E402
+from mmnetaug.space import sample_wide, set_base  # noqa: E402
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def interleaved(fns: dict, reps: int, warmup: int = 2) -> dict:
+    """Median seconds per call of each fn, calls interleaved A B A B ..."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {k: [] for k in fns}
+    for _ in range(reps):
+        for key, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def fwd_bwd(model, x):
+    def run():
+        outs = model(x)
+        sum(o.float().mean() for o in outs).backward()
+    return run
+
+
+def synthetic_batch(batch, size, num_classes=80):
+    gen = torch.Generator().manual_seed(0)
+    inputs = torch.randn(batch, 3, size, size, generator=gen)
+    samples = []
+    for _ in range(batch):
+        s = DetDataSample(metainfo=dict(img_shape=(size, size),
+                                        pad_shape=(size, size),
+                                        batch_input_shape=(size, size)))
+        xy = torch.rand(3, 2, generator=gen) * size * 0.6
+        wh = torch.rand(3, 2, generator=gen) * size * 0.3 + 8
+        s.gt_instances = InstanceData(
+            bboxes=torch.cat([xy, xy + wh], 1),
+            labels=torch.randint(num_classes, (3, ), generator=gen))
+        samples.append(s)
+    return inputs, samples
+
+
+def detector_step(model, inputs, samples):
+    def run():
+        losses = model.loss(inputs, samples)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+    return run
+
+
+def netaug_step(model, inputs, samples):
+    it = [0]
+
+    def run():
+        set_base(model)
+        detector_step(model, inputs, samples)()
+        sample_wide(model, iteration_generator(0, it[0]))
+        detector_step(model, inputs, samples)()
+        set_base(model)
+        it[0] += 1
+    return run
+
+
+def row(name, res, a, b):
+    print(f'{name:44s} {res[a] * 1e3:9.1f} ms {res[b] * 1e3:9.1f} ms '
+          f'{res[a] / res[b]:7.3f}')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--widen', type=float, default=1.0,
+                        help='backbone rows only; the detector rows use '
+                        'configs/*_yolo_mbv2.py as they are')
+    parser.add_argument('--size', type=int, default=320)
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--reps', type=int, default=10)
+    parser.add_argument('--threads', type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
+          f'batch {args.batch}, {args.size}px, widen {args.widen}')
+    print(f"{'':44s} {'netaug':>12s} {'stock':>12s} {'ratio':>7s}")
+    x = torch.randn(args.batch, 3, args.size, args.size)
+    for out_indices in ((2, 4, 6), (4, 7)):
+        stock = MobileNetV2(widen_factor=args.widen, out_indices=out_indices)
+        netaug = NetAugMobileNetV2(widen_factor=args.widen,
+                                   out_indices=out_indices)
+        stock.train()
+        netaug.train()
+        res = interleaved(dict(netaug=fwd_bwd(netaug, x),
+                               stock=fwd_bwd(stock, x)), args.reps)
+        row(f'backbone fwd+bwd, out_indices={out_indices}', res, 'netaug',
+            'stock')
+
+    netaug_cfg = Config.fromfile(osp.join(ROOT, 'configs',
+                                          'netaug_yolo_mbv2.py'))
+    base_cfg = Config.fromfile(osp.join(ROOT, 'configs',
+                                        'baseline_yolo_mbv2.py'))
+    netaug_det = build_detector(netaug_cfg).train()
+    base_det = build_detector(base_cfg).train()
+    inputs, samples = synthetic_batch(args.batch, args.size)
+    res = interleaved(
+        dict(netaug=detector_step(netaug_det, inputs, samples),
+             stock=detector_step(base_det, inputs, samples),
+             netaug_iter=netaug_step(netaug_det, inputs, samples)),
+        max(3, args.reps // 2))
+    row('YOLOv3 detector loss fwd+bwd at base width', res, 'netaug',
+        'stock')
+    row('NetAug iteration (base+wide) vs baseline', res, 'netaug_iter',
+        'stock')
+
+
+if __name__ == '__main__':
+    main()
