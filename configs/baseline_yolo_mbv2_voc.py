@@ -1,0 +1,44 @@
+# YOLOv3 + MobileNetV2 on Pascal VOC: train on VOC2007+2012 trainval, test on
+# VOC2007 test (VOCMetric, 11-point mAP), 20 classes, 320 px, stock mmdet
+# types. Baseline twin of netaug_yolo_mbv2_voc.py.
+_base_ = './baseline_yolo_mbv2.py'
+
+dataset_type = 'VOCDataset'
+data_root = 'data/VOCdevkit/'
+
+model = dict(bbox_head=dict(num_classes=20))
+
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='RepeatDataset',
+        times=10,
+        dataset=dict(
+            type='ConcatDataset',
+            # VOCDataset adds `dataset_type` to its metainfo, which
+            # ConcatDataset would otherwise refuse to merge
+            ignore_keys=['dataset_type'],
+            datasets=[
+                dict(
+                    type=dataset_type,
+                    data_root=data_root,
+                    ann_file=f'VOC{year}/ImageSets/Main/trainval.txt',
+                    data_prefix=dict(sub_data_root=f'VOC{year}/'),
+                    filter_cfg=dict(
+                        filter_empty_gt=True, min_size=32, bbox_min_size=32),
+                    pipeline={{_base_.train_pipeline}})
+                for year in (2007, 2012)
+            ])))
+val_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='VOC2007/ImageSets/Main/test.txt',
+        data_prefix=dict(sub_data_root='VOC2007/'),
+        test_mode=True,
+        pipeline={{_base_.test_pipeline}}))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    _delete_=True, type='VOCMetric', metric='mAP', eval_mode='11points')
+test_evaluator = val_evaluator
