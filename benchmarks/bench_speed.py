@@ -47,14 +47,20 @@ def interleaved(fns: dict, reps: int, warmup: int = 2) -> dict:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def fwd_bwd(model, x):
     def run():
         outs = model(x)
         sum(o.float().mean() for o in outs).backward()
+        sync()
     return run
 
 
-def synthetic_batch(batch, size, num_classes=80):
+def synthetic_batch(batch, size, device, num_classes=80):
     gen = torch.Generator().manual_seed(0)
     inputs = torch.randn(batch, 3, size, size, generator=gen)
     samples = []
@@ -67,14 +73,15 @@ def synthetic_batch(batch, size, num_classes=80):
         s.gt_instances = InstanceData(
             bboxes=torch.cat([xy, xy + wh], 1),
             labels=torch.randint(num_classes, (3, ), generator=gen))
-        samples.append(s)
-    return inputs, samples
+        samples.append(s.to(device))
+    return inputs.to(device), samples
 
 
 def detector_step(model, inputs, samples):
     def run():
         losses = model.loss(inputs, samples)
         sum(v for k, v in losses.items() if 'loss' in k).backward()
+        sync()
     return run
 
 
@@ -105,20 +112,24 @@ def main():
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--reps', type=int, default=10)
     parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--device', default='cpu', help='cpu or cuda')
     args = parser.parse_args()
+    dev = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
-          f'batch {args.batch}, {args.size}px, widen {args.widen}')
+    where = (torch.cuda.get_device_name(dev) if dev.type == 'cuda' else
+             f'CPU, {torch.get_num_threads()} threads')
+    print(f'torch {torch.__version__}, {where}, batch {args.batch}, '
+          f'{args.size}px, widen {args.widen}')
     print(f"{'':44s} {'netaug':>12s} {'stock':>12s} {'ratio':>7s}")
-    x = torch.randn(args.batch, 3, args.size, args.size)
+    x = torch.randn(args.batch, 3, args.size, args.size, device=dev)
     for out_indices in ((2, 4, 6), (4, 7)):
         stock = MobileNetV2(widen_factor=args.widen, out_indices=out_indices)
         netaug = NetAugMobileNetV2(widen_factor=args.widen,
                                    out_indices=out_indices)
-        stock.train()
-        netaug.train()
+        stock.to(dev).train()
+        netaug.to(dev).train()
         res = interleaved(dict(netaug=fwd_bwd(netaug, x),
                                stock=fwd_bwd(stock, x)), args.reps)
         row(f'backbone fwd+bwd, out_indices={out_indices}', res, 'netaug',
@@ -128,9 +139,9 @@ def main():
                                           'netaug_yolo_mbv2.py'))
     base_cfg = Config.fromfile(osp.join(ROOT, 'configs',
                                         'baseline_yolo_mbv2.py'))
-    netaug_det = build_detector(netaug_cfg).train()
-    base_det = build_detector(base_cfg).train()
-    inputs, samples = synthetic_batch(args.batch, args.size)
+    netaug_det = build_detector(netaug_cfg).to(dev).train()
+    base_det = build_detector(base_cfg).to(dev).train()
+    inputs, samples = synthetic_batch(args.batch, args.size, dev)
     res = interleaved(
         dict(netaug=detector_step(netaug_det, inputs, samples),
              stock=detector_step(base_det, inputs, samples),

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# GPU check (a few minutes on one CUDA GPU): speed ratios on CUDA and a short
+# NetAug training run with AMP. Fails loudly when no CUDA GPU is present.
+# Assumes the dependencies are installed (tools/install_deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+$PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else \
+'gpu_check: no CUDA GPU visible to torch: refusing to run')"
+OUT=${OUT:-work_dirs/gpu_check}
+mkdir -p "$OUT"
+
+echo "== speed on CUDA (netaug vs stock, medians of interleaved runs) =="
+$PY benchmarks/bench_speed.py --device cuda --batch 24 --reps 20 \
+  | tee "$OUT/speed_cuda.txt"
+
+echo "== NetAug training with AMP on CUDA (demo data, 1 epoch, no val) =="
+$PY tools/make_demo_data.py --root "$OUT/shapes" --num-train 240 --num-val 8
+$PY tools/train.py configs/demo/netaug_yolo_mbv2_demo.py --amp \
+  --work-dir "$OUT/amp" --cfg-options \
+  train_dataloader.dataset.data_root="$OUT/shapes/" \
+  train_cfg.max_epochs=1 val_cfg=None val_dataloader=None \
+  val_evaluator=None test_cfg=None test_dataloader=None test_evaluator=None \
+  2>&1 | tee "$OUT/amp_train.log"
+grep -q "AmpOptimWrapper" "$OUT/amp_train.log" || { echo "AMP not used"; exit 1; }
+grep -q "exported the base detector" "$OUT/amp_train.log" \
+  || { echo "no export"; exit 1; }
+echo "gpu_check: OK"
