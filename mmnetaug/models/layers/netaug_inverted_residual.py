@@ -2,12 +2,12 @@
 from typing import List, Optional
 
 import torch
-import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 
 from mmnetaug.space import EXPAND, WidthChoice
+from .channel_sorting import sort_hidden_channels
 from .dynamic_cfg import dynamic_conv_cfg, dynamic_norm_cfg
 
 
@@ -93,29 +93,9 @@ class NetAugInvertedResidual(BaseModule):
             return cp.checkpoint(_inner_forward, x, use_reentrant=False)
         return _inner_forward(x)
 
-    @torch.no_grad()
     def sort_channels(self) -> list:
-        """Sort hidden channels by importance; function-preserving.
-
-        Importance of a hidden channel is the L1 norm of the projection
-        weights that read it. The same permutation is applied to every tensor
-        that carries the hidden channels. Returns ``(tensor, dim, perm)`` for
-        each permuted parameter so optimizer state can follow.
-        """
+        """Sort hidden channels by importance (function-preserving)."""
         if not self.with_expand_conv:
             return []
-        proj = self.linear_conv.conv.weight
-        importance = proj.abs().sum(dim=(0, 2, 3))
-        perm = torch.sort(importance, descending=True, stable=True)[1]
-        moved = []
-        for conv_module in (self.expand_conv, self.depthwise_conv):
-            moved.append((conv_module.conv.weight, 0))
-            bn = conv_module.bn
-            for name in ('weight', 'bias', 'running_mean', 'running_var'):
-                tensor = getattr(bn, name)
-                if tensor is not None:
-                    moved.append((tensor, 0))
-        moved.append((proj, 1))
-        for tensor, dim in moved:
-            tensor.copy_(tensor.index_select(dim, perm))
-        return [(t, d, perm) for t, d in moved if isinstance(t, nn.Parameter)]
+        return sort_hidden_channels((self.expand_conv, self.depthwise_conv),
+                                    self.linear_conv.conv.weight)

@@ -2,9 +2,9 @@
 from typing import List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 
 from mmnetaug.space import EXPAND, WidthChoice
+from .channel_sorting import sort_hidden_channels
 from .dynamic_cfg import dynamic_conv_cfg, dynamic_norm_cfg
 from .netaug_se import NetAugSELayer
 from .tiny_inverted_residual import TinyInvertedResidual
@@ -112,24 +112,10 @@ class NetAugTinyInvertedResidual(TinyInvertedResidual):
         """
         if not self.with_expand_conv:
             return []
-        proj = self.linear_conv.conv.weight
-        importance = proj.abs().sum(dim=(0, 2, 3))
-        perm = torch.sort(importance, descending=True, stable=True)[1]
-        moved = []
-        for conv_module in (self.expand_conv, self.depthwise_conv):
-            moved.append((conv_module.conv.weight, 0))
-            bn = conv_module.bn
-            for name in ('weight', 'bias', 'running_mean', 'running_var'):
-                tensor = getattr(bn, name)
-                if tensor is not None:
-                    moved.append((tensor, 0))
-        moved.append((proj, 1))
-        if self.se is not None:
-            moved.extend(self.se.hidden_tensors())
-        for tensor, dim in moved:
-            tensor.copy_(tensor.index_select(dim, perm))
-        result = [(t, d, perm) for t, d in moved
-                  if isinstance(t, nn.Parameter)]
+        result = sort_hidden_channels(
+            (self.expand_conv, self.depthwise_conv),
+            self.linear_conv.conv.weight,
+            extra=self.se.hidden_tensors() if self.se is not None else ())
         if self.se is not None:
             result.extend(self.se.sort_mid_channels())
         return result
