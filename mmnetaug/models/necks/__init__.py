@@ -1,0 +1,5 @@
+from .netaug_detection_block import NetAugDetectionBlock
+from .netaug_ssd_neck import NetAugSSDNeck
+from .netaug_yolo_neck import NetAugYOLOV3Neck
+
+__all__ = ['NetAugDetectionBlock', 'NetAugYOLOV3Neck', 'NetAugSSDNeck']
