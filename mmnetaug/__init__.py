@@ -10,6 +10,13 @@ import os
 # main branch, so restore the old default unless the user chose otherwise.
 os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
 
+# mmengine 0.10.7 resolves 'pkg::sub/cfg.py' bases only for the packages in
+# its MODULE2PACKAGE table; adding ours lets other projects inherit
+# 'mmnetaug::demo/...' configs once mmnetaug is imported.
+from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
+
+MODULE2PACKAGE.setdefault('mmnetaug', 'mmnetaug')
+
 from .version import __version__  # noqa: E402
 from . import ops  # noqa: E402,F401
 from . import models  # noqa: E402,F401
