@@ -12,7 +12,7 @@ import sys
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
-MIM_FOLDERS = ('configs', 'tools')
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
 
 
 def add_mim_extension():
@@ -25,17 +25,19 @@ def add_mim_extension():
         return
     mim_path = osp.join(HERE, 'mmnetaug', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for folder in MIM_FOLDERS:
-        src = osp.join(HERE, folder)
-        dst = osp.join(mim_path, folder)
-        if osp.islink(dst):
+    for name in MIM_FILES:
+        src = osp.join(HERE, name)
+        dst = osp.join(mim_path, name)
+        if osp.islink(dst) or osp.isfile(dst):
             os.remove(dst)
         elif osp.isdir(dst):
             shutil.rmtree(dst)
-        if packaged and not editable:
+        if editable:
+            os.symlink(osp.relpath(src, mim_path), dst)
+        elif osp.isdir(src):
             shutil.copytree(src, dst)
         else:
-            os.symlink(osp.relpath(src, mim_path), dst)
+            shutil.copy(src, dst)
 
 
 def version():
@@ -58,7 +60,10 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests',
                                         'benchmarks')),
         include_package_data=True,
-        package_data={'mmnetaug': ['.mim/configs/**/*', '.mim/tools/*']},
+        package_data={
+            'mmnetaug':
+            ['.mim/configs/**/*', '.mim/tools/*', '.mim/model-index.yml']
+        },
         python_requires='>=3.8',
         install_requires=[
             'mmengine==0.10.7', 'mmcv==2.1.0', 'mmdet==3.3.0', 'pycocotools'
