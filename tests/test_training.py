@@ -132,3 +132,22 @@ def test_bad_settings_fail_at_start_up(data_root, tmp_path, overrides,
     cfg.merge_from_dict(overrides)
     with pytest.raises(ValueError, match=match):
         Runner.from_cfg(cfg).train()
+
+
+def test_iteration_based_loop(data_root, tmp_path):
+    cfg = tiny_cfg(data_root, tmp_path, epochs=1)
+    cfg.train_cfg = dict(type='mmnetaug.NetAugIterBasedTrainLoop',
+                         max_iters=6, val_interval=6)
+    cfg.param_scheduler = []
+    cfg.log_processor = dict(by_epoch=False)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=6,
+                                        by_epoch=False)
+    cfg.custom_hooks = [dict(type='mmnetaug.NetAugHook', export=False,
+                             sort_interval=2)]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    widths = runner.message_hub.get_scalar('train/width_factor').data[0]
+    assert len(widths) == 6
+    assert max(widths[:3]) > 1.0
+    assert all(w == 1.0 for w in widths[3:])  # stopped half way
+    assert 'val/time' in runner.message_hub.log_scalars

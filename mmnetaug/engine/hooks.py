@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 from mmnetaug.registry import HOOKS
 from mmnetaug.space import EXPAND, WIDTH, set_base, unwrap
 from .bn_calibration import recalibrate_bn
-from .loops import NetAugLoopMixin
+from .loops import NetAugIterBasedTrainLoop, NetAugLoopMixin
 
 BN_POLICIES = ('freeze_wide', 'recalibrate')
 
@@ -98,8 +98,8 @@ class NetAugHook(Hook):
             self._sort(runner)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        if runner.train_loop.__class__.__name__ != 'NetAugIterBasedTrainLoop':
-            return
+        if not isinstance(runner.train_loop, NetAugIterBasedTrainLoop):
+            return  # epoch-based: handled in before_train_epoch
         widths_on = self._update_policy(runner)
         interval = self.sort_interval or len(runner.train_dataloader)
         if (widths_on and self.sort_channels and runner.iter > 0
