@@ -35,26 +35,28 @@ def train(name, args):
     runner = Runner.from_cfg(cfg)
     runner.train()
     hub = runner.message_hub
-    result = dict(
+
+    def metric(name):
+        key = f'val/coco/{name}'
+        return (hub.get_scalar(key).current()
+                if key in hub.log_scalars else float('nan'))
+
+    return dict(
         minutes=(time.time() - start) / 60,
-        mAP=hub.get_scalar('val/coco/bbox_mAP').current()
-        if 'val/coco/bbox_mAP' in hub.log_scalars else float('nan'),
-        mAP50=hub.get_scalar('val/coco/bbox_mAP_50').current()
-        if 'val/coco/bbox_mAP_50' in hub.log_scalars else float('nan'),
+        mAP=metric('bbox_mAP'),
+        mAP50=metric('bbox_mAP_50'),
         export=hub.get_info('netaug_export'))
-    return result
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/demo/shapes')
     parser.add_argument('--baseline', action='store_true',
                         help='also train the baseline twin')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     os.chdir(ROOT)
-    make_shapes_dataset(args.data_root)
+    make_shapes_dataset('data/demo/shapes')  # the demo configs' data_root
     results = {'netaug': train('netaug', args)}
     if args.baseline:
         results['baseline'] = train('baseline', args)
