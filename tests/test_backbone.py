@@ -178,3 +178,22 @@ def test_bad_arguments_name_the_field(kwargs, match):
 def test_unsupported_norm_is_refused():
     with pytest.raises(ValueError, match='norm_cfg'):
         NetAugMobileNetV2(norm_cfg=dict(type='GN', num_groups=2))
+
+
+@pytest.mark.parametrize('frozen_stages, norm_eval', [(2, False), (0, True)])
+def test_frozen_stages_and_norm_eval_match_stock(frozen_stages, norm_eval):
+    kwargs = dict(widen_factor=0.35, out_indices=(2, 4, 6),
+                  frozen_stages=frozen_stages, norm_eval=norm_eval)
+    stock = MobileNetV2(**kwargs)
+    netaug = NetAugMobileNetV2(**kwargs)
+    stock.train()
+    netaug.train()
+    ours = {n: m.training for n, m in netaug.named_modules()}
+    stock_modes = {n: m.training for n, m in stock.named_modules()
+                   if n in ours}  # stock also has parameter-free drop_path
+    assert len(stock_modes) > 100
+    assert {n: ours[n] for n in stock_modes} == stock_modes
+    grads = {n: p.requires_grad for n, p in stock.named_parameters()}
+    assert {n: p.requires_grad
+            for n, p in netaug.named_parameters()} == grads
+    assert not all(grads.values())

@@ -7,12 +7,12 @@ from mmcv.cnn import ConvModule
 from mmdet.models.backbones import MobileNetV2
 from mmdet.models.utils import make_divisible
 from mmengine.model import BaseModule
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmnetaug.registry import MODELS
 from mmnetaug.space import WIDTH, WidthChoice, check_factors
 from ..layers import (NetAugInvertedResidual, dynamic_conv_cfg,
                       dynamic_norm_cfg)
+from .frozen_stages import FrozenStagesMixin
 
 # The reference init (kaiming-uniform, a=sqrt(5)) for the whole supernet.
 NETAUG_INIT_CFG = [
@@ -34,7 +34,7 @@ def wide_widths(base: int, factors) -> tuple:
 
 
 @MODELS.register_module()
-class NetAugMobileNetV2(BaseModule):
+class NetAugMobileNetV2(FrozenStagesMixin, BaseModule):
     """mmdet's ``MobileNetV2`` as the leading slice of a wider supernet.
 
     Takes the arguments of ``mmdet.models.MobileNetV2`` plus the NetAug
@@ -53,6 +53,7 @@ class NetAugMobileNetV2(BaseModule):
             a NetAug neck reads any width (True).
     """
     stock_type = 'MobileNetV2'
+    eval_frozen_conv1 = False  # as mmdet's MobileNetV2
     netaug_args = ('width_factors', 'expand_factors', 'augment_outputs')
     arch_settings = MobileNetV2.arch_settings
 
@@ -183,22 +184,3 @@ class NetAugMobileNetV2(BaseModule):
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)
-
-    def _freeze_stages(self):
-        if self.frozen_stages >= 0:
-            for param in self.conv1.parameters():
-                param.requires_grad = False
-        for i in range(1, self.frozen_stages + 1):
-            layer = getattr(self, f'layer{i}')
-            layer.eval()
-            for param in layer.parameters():
-                param.requires_grad = False
-
-    def train(self, mode=True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

@@ -4,9 +4,9 @@ from typing import Optional, Sequence
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..layers.tiny_inverted_residual import TinyInvertedResidual
+from .frozen_stages import FrozenStagesMixin
 from .tiny_arch import TinyNetSpec
 
 STATIC_INIT_CFG = [
@@ -15,7 +15,7 @@ STATIC_INIT_CFG = [
 ]
 
 
-class TinyBackboneMixin:
+class TinyBackboneMixin(FrozenStagesMixin):
     """What the static and NetAug tiny backbones share.
 
     ``out_indices`` index ``spec.layer_names`` (``layer1``.. then ``conv2``
@@ -64,26 +64,6 @@ class TinyBackboneMixin:
             from .tiny_reference_ckpt import load_reference_checkpoint
             load_reference_checkpoint(self, self.reference_checkpoint,
                                       self.reference_arch)
-
-    def _freeze_stages(self):
-        if self.frozen_stages >= 0:
-            self.conv1.eval()
-            for param in self.conv1.parameters():
-                param.requires_grad = False
-        for name in self.layers[:max(self.frozen_stages, 0)]:
-            layer = getattr(self, name)
-            layer.eval()
-            for param in layer.parameters():
-                param.requires_grad = False
-
-    def train(self, mode=True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
 
 
 class TinyNetBackbone(TinyBackboneMixin, BaseModule):
