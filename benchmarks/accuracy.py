@@ -7,6 +7,7 @@ difference. ``--quick`` is the demo pair on the generated shapes set (about
 
     python benchmarks/accuracy.py --quick
     python benchmarks/accuracy.py --netaug CFG --baseline CFG --seeds 0 1 2
+    python benchmarks/accuracy.py --plot-only RESULTS.json --png OUT.png
 """
 import argparse
 import json
@@ -50,6 +51,32 @@ def summary(values):
     return mean, std
 
 
+def plot(results: dict, png: str) -> None:
+    """Paired per-seed mAP (one line per seed) and the two means."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    runs = results['results']
+    seeds = list(runs['baseline'])
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    for seed in seeds:
+        ax.plot([0, 1], [runs['baseline'][seed]['bbox_mAP'],
+                         runs['netaug'][seed]['bbox_mAP']],
+                color='#888888', marker='o', lw=1, ms=4)
+    for i, name in enumerate(('baseline', 'netaug')):
+        mean = statistics.mean(r['bbox_mAP'] for r in runs[name].values())
+        ax.hlines(mean, i - 0.15, i + 0.15, color=('k', '#3b7dd8')[i], lw=3)
+        ax.annotate(f'{mean:.3f}', (i + 0.18, mean), va='center', fontsize=8)
+    ax.set_xticks([0, 1], ['baseline twin', 'NetAug'])
+    ax.set_xlim(-0.5, 1.6)
+    ax.set_ylabel('COCO bbox mAP (val)')
+    ax.set_title(f'NetAug vs baseline, paired over {len(seeds)} seeds',
+                 fontsize=9)
+    fig.tight_layout()
+    os.makedirs(osp.dirname(png) or '.', exist_ok=True)
+    fig.savefig(png, dpi=120)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--quick', action='store_true',
@@ -60,7 +87,14 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/accuracy')
     parser.add_argument('--out', default='work_dirs/accuracy/results.json')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--png', help='also plot the results to this PNG')
+    parser.add_argument('--plot-only', metavar='RESULTS_JSON',
+                        help='only plot an earlier run (needs --png)')
     args = parser.parse_args()
+    if args.plot_only:
+        with open(args.plot_only) as f:
+            plot(json.load(f), args.png or 'accuracy.png')
+        return
     os.chdir(ROOT)
     if args.quick or args.netaug == DEMO['netaug']:
         make_shapes_dataset('data/demo/shapes')
@@ -89,6 +123,9 @@ def main():
     with open(args.out, 'w') as f:
         json.dump(dict(netaug=args.netaug, baseline=args.baseline,
                        results=results, diffs=diffs), f, indent=1)
+    if args.png:
+        with open(args.out) as f:
+            plot(json.load(f), args.png)
 
 
 if __name__ == '__main__':
