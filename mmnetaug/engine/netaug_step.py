@@ -56,8 +56,9 @@ def netaug_train_step(model: nn.Module,
 
     Works on a bare model or a DDP wrapper: the base pass runs under
     ``no_sync()`` so the wide backward all-reduces the summed gradients.
-    Everything goes through the ``OptimWrapper`` API (AMP, clip_grad,
-    accumulation). The model is left at base width.
+    Everything goes through the ``OptimWrapper`` API, so AMP loss scaling
+    and clip_grad apply (the loops refuse gradient accumulation). The model
+    is left at base width.
 
     Returns the log variables (base losses under their stock names,
     ``aug_loss``, the mean sampled factors) and the sampled configuration
