@@ -98,16 +98,18 @@ def to_static(model: nn.Module, input_shape=(1, 3, 64, 64)) -> nn.Module:
     model.eval()
     with torch.no_grad():
         run_forward(model, torch.zeros(input_shape))
-    _replace_dynamic(model)
+    replace_dynamic_layers(model)
     return model
 
 
-def _replace_dynamic(module: nn.Module):
+def replace_dynamic_layers(module: nn.Module) -> None:
+    """In place: each dynamic layer becomes the static layer of its widths
+    in the last forward pass."""
     for name, child in module.named_children():
         if isinstance(child, DYNAMIC_LAYERS):
             setattr(module, name, child.to_static())
         else:
-            _replace_dynamic(child)
+            replace_dynamic_layers(child)
 
 
 def run_forward(model: nn.Module, inputs: torch.Tensor):

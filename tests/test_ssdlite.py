@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from mmdet.models.dense_heads import SSDHead
 from mmdet.models.necks import SSDNeck
 from mmengine.config import Config, ConfigDict
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 
 from mmnetaug.datasets import SHAPES_CLASSES
 from mmnetaug.export import build_detector, export, export_config, max_abs_diff
@@ -18,8 +18,10 @@ from mmnetaug.models import NetAugSSDHead, NetAugSSDNeck
 from mmnetaug.space import (current_config, netaug_choices, sample_wide,
                             set_base, set_config, set_max, unwrap)
 from helpers import shapes_data
-from test_necks import (load_cfg, moved_regions, n_params, randomise_bn,
-                        silence_wide, static_twin, wide_only_regions)
+from detector_helpers import (_one_thread, load_cfg, moved_regions,  # noqa
+                              load_exported, n_params, randomise_bn,
+                              sampled_detector, static_twin,
+                              wide_only_regions)
 
 NUM_CLASSES = 3
 TINY_OUT = (32, 1280, 128, 64, 64, 32)  # MobileNetV2 x0.35 outputs 32, 1280
@@ -52,19 +54,6 @@ SSDLITE_ANCHORS = dict(
     ratios=[[2, 3]] * 6,
     min_sizes=[48, 100, 150, 202, 253, 304],
     max_sizes=[100, 150, 202, 253, 304, 320])
-
-
-@pytest.fixture(scope='module', autouse=True)
-def _one_thread():
-    """One intra-op thread for these tiny tensors.
-
-    It costs little on an idle machine, but on 2 shared cores two OpenMP
-    threads wait on each other at every small op: 5-15x slower here.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _feats(widths, sizes=(8, 4, 2, 1, 1, 1)):
@@ -181,14 +170,7 @@ def test_stock_ssd_head_can_predict():
 # ---- whole detector: sampled configurations -------------------------------
 @functools.lru_cache(maxsize=None)
 def _tiny_ssdlite():
-    model = build_detector(load_cfg('netaug_ssdlite_mbv2.py', TINY_SSD))
-    randomise_bn(model)
-    inputs = torch.randn(2, 3, 64, 64,
-                         generator=torch.Generator().manual_seed(1))
-    quiet = silence_wide(model, lambda m: m._forward(inputs))
-    with torch.no_grad():
-        base = quiet._forward(inputs)
-    return model, quiet, inputs, base
+    return sampled_detector('netaug_ssdlite_mbv2.py', TINY_SSD)
 
 
 @settings(max_examples=10, deadline=None)
@@ -290,21 +272,7 @@ def test_ssdlite_export_loads_strictly_into_stock(tmp_path):
     ckpt = tmp_path / 'supernet.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
     result = export(cfg, str(ckpt), str(tmp_path / 'out'))
-    assert result['max_abs_diff'] <= 1e-5
-    text = open(result['config']).read()
-    for word in ('mmnetaug', 'NetAug', 'width_factors', 'augment_'):
-        assert word not in text, word
-
-    stock = build_detector(Config.fromfile(result['config']))
-    load_checkpoint(stock, result['checkpoint'], map_location='cpu',
-                    strict=True, logger='silent')
-    stock.eval()
-    model.eval()
-    set_base(model)
-    inputs = torch.randn(2, 3, 96, 96)
-    with torch.no_grad():
-        assert max_abs_diff(stock._forward(inputs),
-                            model._forward(inputs)) <= 1e-5
+    stock = load_exported(result, model)
     baseline = build_detector(load_cfg('baseline_ssdlite_mbv2.py', TINY_SSD))
     assert n_params(stock) == result['params'] == n_params(baseline)
 

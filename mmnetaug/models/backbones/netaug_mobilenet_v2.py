@@ -12,7 +12,7 @@ from mmnetaug.registry import MODELS
 from mmnetaug.space import WIDTH, WidthChoice, check_factors
 from ..layers import (NetAugInvertedResidual, dynamic_conv_cfg,
                       dynamic_norm_cfg)
-from .frozen_stages import FrozenStagesMixin
+from .staged_backbone import StagedBackboneMixin
 
 # The reference init (kaiming-uniform, a=sqrt(5)) for the whole supernet.
 NETAUG_INIT_CFG = [
@@ -34,7 +34,7 @@ def wide_widths(base: int, factors) -> tuple:
 
 
 @MODELS.register_module()
-class NetAugMobileNetV2(FrozenStagesMixin, BaseModule):
+class NetAugMobileNetV2(StagedBackboneMixin, BaseModule):
     """mmdet's ``MobileNetV2`` as the leading slice of a wider supernet.
 
     Takes the arguments of ``mmdet.models.MobileNetV2`` plus the NetAug
@@ -176,11 +176,5 @@ class NetAugMobileNetV2(FrozenStagesMixin, BaseModule):
     def forward(self, x):
         self.conv1.conv.active_out_channels = self.stem_choice.value
         self.conv2.conv.active_out_channels = self.conv2_choice.value
-        x = self.conv1(x)
-        outs = []
         num_run = self.num_train_run if self.training else len(self.layers)
-        for i, name in enumerate(self.layers[:num_run]):
-            x = getattr(self, name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return self._forward_stages(x, num_run)

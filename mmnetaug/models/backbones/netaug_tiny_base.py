@@ -149,11 +149,5 @@ class NetAugTinyNetBackbone(TinyBackboneMixin, BaseModule):
         self.conv1.conv.active_out_channels = self.stem_choice.value
         if self.conv2_choice is not None:
             self.conv2.conv.active_out_channels = self.conv2_choice.value
-        x = self.conv1(x)
-        outs = []
         num_run = self.num_train_run if self.training else len(self.layers)
-        for i, name in enumerate(self.layers[:num_run]):
-            x = getattr(self, name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return self._forward_stages(x, num_run)

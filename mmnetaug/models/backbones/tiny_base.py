@@ -6,7 +6,7 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 
 from ..layers.tiny_inverted_residual import TinyInvertedResidual
-from .frozen_stages import FrozenStagesMixin
+from .staged_backbone import StagedBackboneMixin
 from .tiny_arch import TinyNetSpec
 
 STATIC_INIT_CFG = [
@@ -15,7 +15,7 @@ STATIC_INIT_CFG = [
 ]
 
 
-class TinyBackboneMixin(FrozenStagesMixin):
+class TinyBackboneMixin(StagedBackboneMixin):
     """What the static and NetAug tiny backbones share.
 
     ``out_indices`` index ``spec.layer_names`` (``layer1``.. then ``conv2``
@@ -121,10 +121,4 @@ class TinyNetBackbone(TinyBackboneMixin, BaseModule):
                 **cfg)
 
     def forward(self, x):
-        x = self.conv1(x)
-        outs = []
-        for i, name in enumerate(self.layers[:self.out_indices[-1] + 1]):
-            x = getattr(self, name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return self._forward_stages(x, self.out_indices[-1] + 1)

@@ -1,9 +1,9 @@
-"""Frozen stages and ``norm_eval``, as mmdet's MobileNetV2 handles them."""
+"""What backbones built as ``conv1`` + named stages share (mmdet style)."""
 from torch.nn.modules.batchnorm import _BatchNorm
 
 
-class FrozenStagesMixin:
-    """``frozen_stages = k`` freezes ``conv1`` and the first k of
+class StagedBackboneMixin:
+    """Forward through the stages; ``frozen_stages = k`` freezes ``conv1`` and the first k of
     ``self.layers``; ``norm_eval`` keeps every BN in eval mode in training.
 
     Needs ``self.conv1``, ``self.layers`` (names), ``self.frozen_stages`` and
@@ -12,6 +12,17 @@ class FrozenStagesMixin:
     to False to behave the same.
     """
     eval_frozen_conv1 = True
+
+    def _forward_stages(self, x, num_run: int) -> tuple:
+        """Run ``conv1`` and the first ``num_run`` stages; return the
+        outputs of ``self.out_indices``."""
+        x = self.conv1(x)
+        outs = []
+        for i, name in enumerate(self.layers[:num_run]):
+            x = getattr(self, name)(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
 
     def _freeze_stages(self):
         if self.frozen_stages >= 0:
