@@ -5,6 +5,8 @@ mmdet configs (default scope ``mmdet``) name our modules
 ``'mmnetaug.NetAugX'``; the ``locations`` make that prefix work without
 ``custom_imports``.
 """
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import MODELS as MMENGINE_MODELS
@@ -21,3 +23,9 @@ LOOPS = Registry(
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='mmnetaug',
     locations=['mmnetaug.engine'])
+DATASETS = Registry(
+    'dataset', parent=MMENGINE_DATASETS, scope='mmnetaug',
+    locations=['mmnetaug.datasets'])
+DATA_SAMPLERS = Registry(
+    'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='mmnetaug',
+    locations=['mmnetaug.datasets'])

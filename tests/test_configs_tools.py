@@ -12,7 +12,9 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAIRS = [('netaug_yolo_mbv2.py', 'baseline_yolo_mbv2.py'),
          ('netaug_yolo_mbv2_tiny.py', 'baseline_yolo_mbv2_tiny.py'),
          ('netaug_yolo_mbv2_voc.py', 'baseline_yolo_mbv2_voc.py'),
-         ('demo/netaug_yolo_mbv2_demo.py', 'demo/baseline_yolo_mbv2_demo.py')]
+         ('demo/netaug_yolo_mbv2_demo.py', 'demo/baseline_yolo_mbv2_demo.py'),
+         ('procedural/netaug_yolo_mbv2_shapes.py',
+          'procedural/baseline_yolo_mbv2_shapes.py')]
 
 
 def _cfg(name):
