@@ -75,7 +75,7 @@ class NetAugInvertedResidual(BaseModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
 
         def _inner_forward(x):
-            in_channels = x.size(1)
+            in_channels = int(x.size(1))  # a plain int under jit tracing
             out = x
             if self.with_expand_conv:
                 self.expand_conv.conv.active_out_channels = int(
