@@ -135,3 +135,25 @@ def test_export_cli(tmp_path):
          str(ckpt), '--out-dir', str(tmp_path / 'b')],
         capture_output=True, text=True)
     assert bad.returncode != 0 and 'no NetAug modules' in bad.stderr
+
+
+def test_exported_detector_costs_what_the_baseline_twin_costs():
+    """mmengine's counter (jit trace): the exported detector and the
+    supernet at base width have the twin's MACs; exported params match."""
+    from mmengine.analysis import get_model_complexity_info
+
+    from mmnetaug.export import to_static
+
+    def count(model):
+        info = get_model_complexity_info(model.eval(), (3, 64, 64),
+                                         show_table=False, show_arch=False)
+        return info['flops'], info['params']
+
+    supernet = build_detector(Config.fromfile(
+        osp.join(ROOT, 'configs', 'netaug_yolo_mbv2_tiny.py')))
+    twin = build_detector(Config.fromfile(
+        osp.join(ROOT, 'configs', 'baseline_yolo_mbv2_tiny.py')))
+    twin_macs, twin_params = count(twin)
+    assert count(to_static(supernet)) == (twin_macs, twin_params)
+    set_base(supernet)
+    assert count(supernet)[0] == twin_macs
