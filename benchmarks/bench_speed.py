@@ -1,13 +1,17 @@
-"""Forward+backward time: NetAug supernet at base width vs stock mmdet.
+"""Training and inference time of NetAug vs stock mmdet, side by side.
 
-Prints, side by side in one run, the median time of interleaved repetitions
-and their ratio for
+Prints, in one run, the median time of interleaved repetitions and their
+ratio for
   * the backbone: NetAugMobileNetV2 at base width vs mmdet's MobileNetV2,
   * the whole YOLOv3 detector: NetAug config at base width vs baseline twin
-    (loss forward + backward on a synthetic batch),
-  * one NetAug iteration (base + one sampled wide pass) vs one baseline
-    iteration.
-Goal for the first two: ratio <= 1.05. Usage:
+    (loss forward + backward on a synthetic batch), goal <= 1.05 for both,
+  * one NetAug iteration (base + one sampled wide pass) vs a static base
+    iteration plus a static iteration of that same wide architecture
+    (goal <= 1.10: nothing beyond the compute NetAug must do),
+  * one NetAug iteration vs one baseline iteration (report),
+  * the exported detector vs the baseline twin: parameters and MACs (must
+    be equal) and inference latency (ratio ~1.00).
+Usage:
     python benchmarks/bench_speed.py [--widen 1.0] [--size 320] [--batch 8]
 """
 import argparse
@@ -22,13 +26,16 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdet.models.backbones import MobileNetV2  # noqa: E402
 from mmdet.structures import DetDataSample  # noqa: E402
+from mmengine.analysis import get_model_complexity_info  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.structures import InstanceData  # noqa: E402
 
 from mmnetaug.engine.netaug_step import iteration_generator  # noqa: E402
-from mmnetaug.export import build_detector  # noqa: E402
+from mmnetaug.export import (build_detector, replace_dynamic_layers,  # noqa
+                             run_forward, to_static)
 from mmnetaug.models import NetAugMobileNetV2  # noqa: E402
-from mmnetaug.space import sample_wide, set_base  # noqa: E402
+from mmnetaug.space import (current_config, sample_wide, set_base,  # noqa
+                            set_config)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -98,6 +105,42 @@ def netaug_step(model, inputs, samples):
     return run
 
 
+def netaug_step_at(model, config, inputs, samples):
+    """One NetAug iteration whose wide pass is ``config``."""
+    def run():
+        set_base(model)
+        detector_step(model, inputs, samples)()
+        set_config(model, config)
+        detector_step(model, inputs, samples)()
+        set_base(model)
+    return run
+
+
+def static_copy(model, config, size, device):
+    """Plain-torch copy of ``model`` at the widths of ``config``."""
+    import copy
+    static = copy.deepcopy(model).cpu().eval()
+    set_config(static, config)
+    with torch.no_grad():
+        run_forward(static, torch.zeros(1, 3, size, size))
+    replace_dynamic_layers(static)
+    return static.to(device).train()
+
+
+def infer(model, inputs):
+    def run():
+        with torch.no_grad():
+            run_forward(model, inputs)
+        sync()
+    return run
+
+
+def complexity(model, size):
+    info = get_model_complexity_info(model.eval(), (3, size, size),
+                                     show_table=False, show_arch=False)
+    return info['flops'], sum(p.numel() for p in model.parameters())
+
+
 def row(name, res, a, b):
     print(f'{name:44s} {res[a] * 1e3:9.1f} ms {res[b] * 1e3:9.1f} ms '
           f'{res[a] / res[b]:7.3f}')
@@ -111,6 +154,8 @@ def main():
     parser.add_argument('--size', type=int, default=320)
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--reps', type=int, default=10)
+    parser.add_argument('--wide-samples', type=int, default=3,
+                        help='sampled wide architectures to time statically')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--device', default='cpu', help='cpu or cuda')
     args = parser.parse_args()
@@ -146,10 +191,52 @@ def main():
         dict(netaug=detector_step(netaug_det, inputs, samples),
              stock=detector_step(base_det, inputs, samples),
              netaug_iter=netaug_step(netaug_det, inputs, samples)),
-        max(3, args.reps // 2))
+        args.reps)  # fewer reps swung this ratio by +-0.08 on the CPU
     row('YOLOv3 detector loss fwd+bwd at base width', res, 'netaug',
         'stock')
     row('NetAug iteration (base+wide) vs baseline', res, 'netaug_iter',
+        'stock')
+
+    # the same wide architectures as static models: NetAug's own overhead
+    ratios = []
+    set_base(netaug_det)
+    static_base = static_copy(netaug_det, current_config(netaug_det),
+                              args.size, dev)
+    base_step = detector_step(static_base, inputs, samples)
+    for it in range(args.wide_samples):
+        sample_wide(netaug_det, iteration_generator(0, it))
+        config = current_config(netaug_det)
+        set_base(netaug_det)
+        static_wide = static_copy(netaug_det, config, args.size, dev)
+        wide_step = detector_step(static_wide, inputs, samples)
+
+        def static_pair():
+            base_step()
+            wide_step()
+        res = interleaved(
+            dict(netaug=netaug_step_at(netaug_det, config, inputs, samples),
+                 static=static_pair), max(3, args.reps // 2))
+        ratios.append(res['netaug'] / res['static'])
+        row(f'NetAug iteration vs static base+wide (sample {it})', res,
+            'netaug', 'static')
+        del static_wide
+    print(f"{'  median over the samples':44s} {'':12s} {'':12s} "
+          f'{statistics.median(ratios):7.3f}')
+
+    # deployment: the exported detector against the baseline twin
+    set_base(netaug_det)
+    exported = to_static(netaug_det, (1, 3, args.size, args.size)).to(dev)
+    base_det.eval()
+    (emacs, eparams), (bmacs, bparams) = (complexity(exported, args.size),
+                                          complexity(base_det, args.size))
+    print(f"{'exported vs baseline twin: params':44s} {eparams:12d} "
+          f'{bparams:12d} {eparams / bparams:7.3f}')
+    print(f"{'exported vs baseline twin: MACs':44s} {emacs:12d} "
+          f'{bmacs:12d} {emacs / bmacs:7.3f}')
+    x_inf = torch.randn(1, 3, args.size, args.size, device=dev)
+    res = interleaved(dict(exported=infer(exported, x_inf),
+                           stock=infer(base_det, x_inf)), args.reps * 3)
+    row('inference latency, batch 1: exported vs twin', res, 'exported',
         'stock')
 
 
