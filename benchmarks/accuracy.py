@@ -206,6 +206,54 @@ def macs_at_equal_map(curve, target):
     return None
 
 
+def _paired(results, method, widen, variant, ref_method, ref_variant):
+    """Runs of one setting and of its reference on the seeds both have."""
+    runs, refs = [], []
+    for key, run in sorted(results['runs'].items()):
+        if key.startswith(f'{method}|w{widen}|{variant}|s'):
+            ref = results['runs'].get(
+                f'{ref_method}|w{widen}|{ref_variant}|s{run["seed"]}')
+            if ref is not None:
+                runs.append(run)
+                refs.append(ref)
+    return runs, refs
+
+
+def width_rows(results) -> list:
+    """Per width with both methods: mean +/- std of each and of the paired
+    difference, MACs and params of the deployed detector."""
+    rows = []
+    for widen in results['settings']['widths']:
+        n, b = _paired(results, 'netaug', widen, 'default', 'baseline',
+                       'default')
+        if n and 'macs' in b[0]:
+            rows.append(dict(
+                widen=widen, macs=b[0]['macs'], params=b[0]['params'],
+                seeds=sorted(r['seed'] for r in n),
+                baseline=mean_std(r['bbox_mAP'] for r in b),
+                netaug=mean_std(r['bbox_mAP'] for r in n),
+                diff=mean_std(x['bbox_mAP'] - y['bbox_mAP']
+                              for x, y in zip(n, b))))
+    return rows
+
+
+def ablation_rows(results) -> list:
+    """Each ablation against default NetAug x0.35 on the same seeds."""
+    rows = []
+    for name in ABLATIONS:
+        runs, refs = _paired(results, 'netaug', BASE_WIDTH, name, 'netaug',
+                             'default')
+        if runs:
+            rows.append(dict(
+                name=name, seeds=sorted(r['seed'] for r in runs),
+                map=mean_std(r['bbox_mAP'] for r in runs)[0],
+                ref=mean_std(r['bbox_mAP'] for r in refs)[0],
+                diff=mean_std(x['bbox_mAP'] - y['bbox_mAP']
+                              for x, y in zip(runs, refs))[0],
+                minutes=mean_std(r['seconds'] for r in runs)[0] / 60))
+    return rows
+
+
 def report(results: dict) -> str:
     """All tables, as printed and as pasted into the README."""
     s = results['settings']
@@ -230,47 +278,36 @@ def report(results: dict) -> str:
         d = mean_std(diffs)
         lines.append(f'| paired difference | {d[0]:+.3f} +/- {d[1]:.3f} '
                      f'(n={len(diffs)}) | | |')
-    sseeds = s['study_seeds']
-    rows = []
-    for widen in s['widths']:
-        n = _runs(results, 'netaug', widen, 'default', sseeds)
-        b = _runs(results, 'baseline', widen, 'default', sseeds)
-        if n and b:
-            rows.append((widen, b[0]['macs'], b[0]['params'],
-                         mean_std(r['bbox_mAP'] for r in b)[0],
-                         mean_std(r['bbox_mAP'] for r in n)[0],
-                         n[0]['macs']))
+    rows = width_rows(results)
     if rows:
-        curve = [(r[1], r[3]) for r in rows]
-        lines += ['', f'Widths (seeds {sseeds}), MACs at '
-                  f'{s["size"]} px of the deployed detector:', '',
-                  '| widen | MACs | params | baseline mAP | NetAug mAP | '
-                  'difference | baseline MACs for NetAug\'s mAP | '
-                  'MACs saved |', '| --- ' * 8 + '|']
-        for widen, macs, params, bm, nm, nmacs in rows:
-            equal = macs_at_equal_map(curve, nm)
-            saved = (f'{1 - nmacs / equal:.0%}' if equal else
-                     'beyond the baseline curve')
-            equal_s = f'{equal / 1e6:.0f}M' if equal else '-'
-            lines.append(f'| {widen} | {macs / 1e6:.0f}M | '
-                         f'{params / 1e6:.2f}M | {bm:.3f} | {nm:.3f} | '
-                         f'{nm - bm:+.3f} | {equal_s} | {saved} |')
-    ref = _runs(results, 'netaug', BASE_WIDTH, 'default', sseeds)
-    abl = [(name, _runs(results, 'netaug', BASE_WIDTH, name, sseeds))
-           for name in ABLATIONS]
-    abl = [(name, runs) for name, runs in abl if runs]
-    if ref and abl:
-        refm = mean_std(r['bbox_mAP'] for r in ref)[0]
-        lines += ['', f'Ablations, NetAug x{BASE_WIDTH} (seeds {sseeds}):',
-                  '', '| variant | mAP | vs default | minutes |',
-                  '| --- | --- | --- | --- |',
-                  f'| default (backbone, freeze_wide, sorting, stop 0.5, '
-                  f'weight 1.0) | {refm:.3f} | | '
-                  f'{mean_std(r["seconds"] for r in ref)[0] / 60:.1f} |']
-        for name, runs in abl:
-            m = mean_std(r['bbox_mAP'] for r in runs)[0]
-            t = mean_std(r['seconds'] for r in runs)[0] / 60
-            lines.append(f'| {name} | {m:.3f} | {m - refm:+.3f} | {t:.1f} |')
+        curve = [(r['macs'], r['baseline'][0]) for r in rows]
+        lines += ['', f'Widths, MACs at {s["size"]} px of the deployed '
+                  'detector (mAP mean +/- std over the seeds listed):', '',
+                  '| widen | MACs | params | seeds | baseline mAP | '
+                  'NetAug mAP | paired difference | baseline MACs at '
+                  'NetAug\'s mAP | MACs saved |', '| --- ' * 9 + '|']
+        for r in rows:
+            equal = macs_at_equal_map(curve, r['netaug'][0])
+            saved = f'{1 - r["macs"] / equal:.0%}' if equal else '-'
+            equal_s = (f'{equal / 1e6:.0f}M' if equal else
+                       'beyond the curve')
+            (bm, bs), (nm, ns), (dm, ds) = (r['baseline'], r['netaug'],
+                                            r['diff'])
+            lines.append(
+                f'| {r["widen"]} | {r["macs"] / 1e6:.0f}M | '
+                f'{r["params"] / 1e6:.2f}M | {r["seeds"]} | '
+                f'{bm:.3f} +/- {bs:.3f} | {nm:.3f} +/- {ns:.3f} | '
+                f'{dm:+.3f} +/- {ds:.3f} | {equal_s} | {saved} |')
+    abl = ablation_rows(results)
+    if abl:
+        lines += ['', f'Ablations, NetAug x{BASE_WIDTH}, each against the '
+                  'default on the same seeds:', '',
+                  '| variant | seeds | mAP | default mAP | difference | '
+                  'minutes |', '| --- ' * 6 + '|']
+        for r in abl:
+            lines.append(f'| {r["name"]} | {r["seeds"]} | {r["map"]:.3f} | '
+                         f'{r["ref"]:.3f} | {r["diff"]:+.3f} | '
+                         f'{r["minutes"]:.1f} |')
     return '\n'.join(lines)
 
 

@@ -12,7 +12,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from accuracy import ABLATIONS, BASE_WIDTH, _runs  # noqa: E402
+from accuracy import (BASE_WIDTH, _paired, _runs, ablation_rows,  # noqa
+                      width_rows)
 
 COLORS = dict(baseline='#444444', netaug='#3b7dd8')
 
@@ -43,48 +44,45 @@ def plot_seeds(results, png):
 
 
 def plot_widths(results, png):
-    s = results['settings']
-    points = {'baseline': [], 'netaug': []}
-    for widen in s['widths']:
-        for method in points:
-            runs = _runs(results, method, widen, 'default', s['study_seeds'])
-            if runs:
-                points[method].append((runs[0]['macs'] / 1e6, _mean(runs),
-                                       widen))
-    if len(points['baseline']) < 2 or len(points['netaug']) < 2:
+    rows = width_rows(results)
+    if len(rows) < 2:
         return None
     fig, ax = plt.subplots(figsize=(5, 3.5))
+    macs = [r['macs'] / 1e6 for r in rows]
     for method, label in (('baseline', 'baseline twin'),
                           ('netaug', 'NetAug')):
-        macs, maps, widens = zip(*sorted(points[method]))
-        ax.plot(macs, maps, marker='o', color=COLORS[method], label=label)
-        if method == 'baseline':
-            for x, y, w in zip(macs, maps, widens):
-                ax.annotate(f'x{w}', (x, y), textcoords='offset points',
-                            xytext=(4, -10), fontsize=7)
+        ax.errorbar(macs, [r[method][0] for r in rows],
+                    yerr=[r[method][1] for r in rows], marker='o',
+                    capsize=3, color=COLORS[method], label=label)
+    for x, r in zip(macs, rows):
+        ax.annotate(f'x{r["widen"]}', (x, r['baseline'][0]),
+                    textcoords='offset points', xytext=(4, -10), fontsize=7)
     ax.set_xscale('log')
-    ticks = sorted(p[0] for p in points['baseline'])
-    ax.set_xticks(ticks, [f'{t:.0f}M' for t in ticks])
+    ax.set_xticks(macs, [f'{m:.0f}M' for m in macs])
     ax.minorticks_off()
-    ax.set_xlabel(f'MACs of the deployed detector at {s["size"]} px')
+    ax.set_xlabel(f'MACs of the deployed detector at '
+                  f'{results["settings"]["size"]} px')
     ax.set_ylabel('COCO bbox mAP (val)')
-    ax.set_title('YOLOv3 + MobileNetV2, widen factors', fontsize=9)
+    seeds = sorted({s for r in rows for s in r['seeds']})
+    ax.set_title(f'YOLOv3 + MobileNetV2, widen factors (mean +/- std, '
+                 f'seeds {seeds})', fontsize=9)
     ax.legend(fontsize=8)
-    ax.grid(alpha=0.3, which='both')
+    ax.grid(alpha=0.3)
     return _save(fig, png)
 
 
 def plot_ablations(results, png):
-    seeds = results['settings']['study_seeds']
-    ref = _runs(results, 'netaug', BASE_WIDTH, 'default', seeds)
-    rows = [(name, _runs(results, 'netaug', BASE_WIDTH, name, seeds))
-            for name in ABLATIONS]
-    rows = [(name, _mean(runs) - _mean(ref)) for name, runs in rows if runs]
-    if not (ref and rows):
+    rows = [(r['name'], r['diff']) for r in ablation_rows(results)]
+    if not rows:
         return None
-    base = _runs(results, 'baseline', BASE_WIDTH, 'default', seeds)
+    seeds = sorted({s for r in ablation_rows(results) for s in r['seeds']})
+    base, ref = _paired(results, 'baseline', BASE_WIDTH, 'default', 'netaug',
+                        'default')
+    base = [b for b in base if b['seed'] in seeds]
+    ref = [r for r in ref if r['seed'] in seeds]
     if base:
-        rows.append(('no NetAug (baseline twin)', _mean(base) - _mean(ref)))
+        rows.append(('no NetAug (baseline twin)',
+                     _mean(base) - _mean(ref)))
     names, deltas = zip(*rows)
     fig, ax = plt.subplots(figsize=(5.5, 0.32 * len(rows) + 1.4))
     spread = _runs(results, 'netaug', BASE_WIDTH, 'default',
@@ -100,7 +98,7 @@ def plot_ablations(results, png):
     ax.set_yticks(range(len(rows)), names, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color='k', lw=0.8)
-    ax.set_xlabel(f'mAP change vs default NetAug ({_mean(ref):.3f})')
+    ax.set_xlabel('mAP change vs default NetAug on the same seeds')
     ax.set_title(f'Ablations, x{BASE_WIDTH}, seeds {seeds}', fontsize=9)
     return _save(fig, png)
 
