@@ -72,10 +72,11 @@ def plot_widths(results, png):
 
 
 def plot_ablations(results, png):
-    rows = [(r['name'], r['diff']) for r in ablation_rows(results)]
-    if not rows:
+    ablations = ablation_rows(results)
+    if not ablations:
         return None
-    seeds = sorted({s for r in ablation_rows(results) for s in r['seeds']})
+    rows = [(r['name'], r['diff']) for r in ablations]
+    seeds = sorted({s for r in ablations for s in r['seeds']})
     base, ref = _paired(results, 'baseline', BASE_WIDTH, 'default', 'netaug',
                         'default')
     base = [b for b in base if b['seed'] in seeds]

@@ -31,8 +31,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.structures import InstanceData  # noqa: E402
 
 from mmnetaug.engine.netaug_step import iteration_generator  # noqa: E402
-from mmnetaug.export import (build_detector, replace_dynamic_layers,  # noqa
-                             run_forward, to_static)
+from mmnetaug.export import build_detector, run_forward, to_static  # noqa
 from mmnetaug.models import NetAugMobileNetV2  # noqa: E402
 from mmnetaug.space import (current_config, sample_wide, set_base,  # noqa
                             set_config)
@@ -116,17 +115,6 @@ def netaug_step_at(model, config, inputs, samples):
     return run
 
 
-def static_copy(model, config, size, device):
-    """Plain-torch copy of ``model`` at the widths of ``config``."""
-    import copy
-    static = copy.deepcopy(model).cpu().eval()
-    set_config(static, config)
-    with torch.no_grad():
-        run_forward(static, torch.zeros(1, 3, size, size))
-    replace_dynamic_layers(static)
-    return static.to(device).train()
-
-
 def infer(model, inputs):
     def run():
         with torch.no_grad():
@@ -200,14 +188,14 @@ def main():
     # the same wide architectures as static models: NetAug's own overhead
     ratios = []
     set_base(netaug_det)
-    static_base = static_copy(netaug_det, current_config(netaug_det),
-                              args.size, dev)
+    shape = (1, 3, args.size, args.size)
+    static_base = to_static(netaug_det, shape).to(dev).train()
     base_step = detector_step(static_base, inputs, samples)
     for it in range(args.wide_samples):
         sample_wide(netaug_det, iteration_generator(0, it))
         config = current_config(netaug_det)
         set_base(netaug_det)
-        static_wide = static_copy(netaug_det, config, args.size, dev)
+        static_wide = to_static(netaug_det, shape, config).to(dev).train()
         wide_step = detector_step(static_wide, inputs, samples)
 
         def static_pair():
@@ -225,7 +213,7 @@ def main():
 
     # deployment: the exported detector against the baseline twin
     set_base(netaug_det)
-    exported = to_static(netaug_det, (1, 3, args.size, args.size)).to(dev)
+    exported = to_static(netaug_det, shape).to(dev)
     base_det.eval()
     (emacs, eparams), (bmacs, bparams) = (complexity(exported, args.size),
                                           complexity(base_det, args.size))

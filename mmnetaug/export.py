@@ -10,7 +10,7 @@ import copy
 import os
 import os.path as osp
 import tempfile
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -20,7 +20,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmnetaug.ops import DYNAMIC_LAYERS
 from mmnetaug.registry import HOOKS, LOOPS, MODELS
-from mmnetaug.space import is_netaug_model, set_base, unwrap
+from mmnetaug.space import is_netaug_model, set_base, set_config, unwrap
 
 _SCOPE = 'mmnetaug.'
 
@@ -91,10 +91,15 @@ def export_config(cfg: Config) -> Tuple[Config, list]:
     return Config(data), replaced
 
 
-def to_static(model: nn.Module, input_shape=(1, 3, 64, 64)) -> nn.Module:
-    """A copy of ``model`` at base width with only static torch layers."""
+def to_static(model: nn.Module, input_shape=(1, 3, 64, 64),
+              config: Optional[Sequence[int]] = None) -> nn.Module:
+    """A copy of ``model`` with only static torch layers, at base width or
+    at the widths of ``config`` (from ``space.current_config``)."""
     model = copy.deepcopy(unwrap(model)).cpu()
-    set_base(model)
+    if config is None:
+        set_base(model)
+    else:
+        set_config(model, config)
     model.eval()
     with torch.no_grad():
         run_forward(model, torch.zeros(input_shape))
