@@ -23,7 +23,10 @@ class WideConfigProbe(Hook):
     def after_train(self, runner):
         rank = get_rank()
         with open(osp.join(runner.work_dir, f'probe_{rank}.json'), 'w') as f:
-            json.dump(dict(rank=rank, configs=self.configs), f)
+            json.dump(dict(rank=rank, configs=self.configs,
+                           runner_seed=runner.seed,
+                           netaug_seed=getattr(runner.train_loop,
+                                               'netaug_seed', None)), f)
         # parameters only: BN buffers are per rank (broadcast_buffers=False)
         params = {k: v.detach() for k, v in
                   unwrap(runner.model).named_parameters()}

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from helpers import ROOT, shapes_data, tiny_cfg
@@ -17,9 +18,13 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_two_ranks_sample_the_same_widths_and_end_equal(tmp_path):
+@pytest.mark.parametrize('seed', [123, None])  # None: mmengine draws one
+def test_two_ranks_sample_the_same_widths_and_end_equal(tmp_path, seed):
     data_root = shapes_data(tmp_path / 'shapes')
     cfg = tiny_cfg(data_root, tmp_path / 'work', epochs=2)
+    # mmengine adds the rank to runner.seed: the wide networks must not
+    # follow it (ranks would average gradients of different networks)
+    cfg.randomness = dict(seed=seed, diff_rank_seed=True)
     cfg.train_dataloader.batch_size = 2  # 16 images / 2 ranks / 2 = 4 iters
     cfg.custom_imports = dict(imports=['mmnetaug', 'ddp_probe'],
                               allow_failed_imports=False)
@@ -43,6 +48,11 @@ def test_two_ranks_sample_the_same_widths_and_end_equal(tmp_path):
               for r in (0, 1)]
     assert len(probes[0]['configs']) == 8
     assert probes[0]['configs'] == probes[1]['configs']
+    # mmengine's seed differs per rank; the one wide networks follow does not
+    run_seed = probes[0]['runner_seed']
+    assert seed is None or run_seed == seed
+    assert probes[1]['runner_seed'] == run_seed + 1
+    assert [p['netaug_seed'] for p in probes] == [run_seed, run_seed]
     assert len({tuple(c) for c in probes[0]['configs']}) > 1
     w0 = torch.load(tmp_path / 'work' / 'weights_0.pth')
     w1 = torch.load(tmp_path / 'work' / 'weights_1.pth')

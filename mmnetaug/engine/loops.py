@@ -1,6 +1,7 @@
 """NetAug train loops: the stock mmengine loops with a NetAug step."""
 from typing import Sequence
 
+from mmengine.dist import broadcast_object_list
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 
 from mmnetaug.registry import LOOPS
@@ -26,6 +27,7 @@ class NetAugLoopMixin:
         self.sample_kinds = (WIDTH, EXPAND)
         self.freeze_wide_bn = True
         self.last_wide_config = None
+        self.netaug_seed = None  # set in run(), after a resume
         model = unwrap(self.runner.model)
         if not is_netaug_model(model):
             raise ValueError(
@@ -45,13 +47,34 @@ class NetAugLoopMixin:
                 'a base and a wide pass); set it to 1 and raise the batch '
                 'size instead')
 
+    def run(self):
+        # After load_or_resume (which may take the seed from the checkpoint)
+        self.netaug_seed = self._shared_seed()
+        return super().run()
+
+    def _shared_seed(self) -> int:
+        """The run seed as rank 0 has it, the same on every rank.
+
+        With ``randomness=dict(diff_rank_seed=True)`` mmengine adds the rank
+        to ``runner.seed``, which would give every rank a different wide
+        network while DDP averages their gradients. Rank 0's seed is the
+        run seed without that offset (also the one its checkpoints save, so
+        a resumed run draws the same networks), and when ``seed`` is None
+        it is the seed mmengine drew; one broadcast at start-up shares it.
+        """
+        seed = [self.runner.seed]
+        broadcast_object_list(seed, src=0)  # no-op when not distributed
+        return seed[0]
+
     def _netaug_step(self, data_batch: Sequence[dict]) -> dict:
         runner = self.runner
+        if self.netaug_seed is None:
+            self.netaug_seed = self._shared_seed()
         log_vars, self.last_wide_config = netaug_train_step(
             runner.model,
             data_batch,
             runner.optim_wrapper,
-            iteration_generator(runner.seed, runner.iter),
+            iteration_generator(self.netaug_seed, runner.iter),
             aug_loss_weight=self.aug_loss_weight,
             kinds=self.sample_kinds,
             freeze_wide_bn=self.freeze_wide_bn)
