@@ -3,11 +3,45 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmnetaug.engine import NetAugHook
+from mmnetaug.registry import HOOKS
 from mmnetaug.space import netaug_choices, set_max, unwrap
 from helpers import shapes_data, tiny_cfg
+
+
+@HOOKS.register_module(force=True)
+class SortRecordingNetAugHook(NetAugHook):
+    """NetAugHook that records the iteration of each channel sort."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sorted_at = []
+
+    def _sort(self, runner):
+        self.sorted_at.append(runner.iter)
+        super()._sort(runner)
+
+
+@HOOKS.register_module(force=True)
+class StopAfterIters(Hook):
+    """Ends training gracefully after ``iters`` iterations (an
+    interruption: the CheckpointHook has saved that iteration)."""
+
+    def __init__(self, iters):
+        self.iters = iters
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if runner.iter + 1 == self.iters:
+            runner.train_loop.stop_training = True
+
+
+def _sorted_at(runner):
+    return next(h.sorted_at for h in runner.hooks
+                if isinstance(h, SortRecordingNetAugHook))
 
 
 @pytest.fixture(scope='module')
@@ -47,22 +81,34 @@ def _train(cfg):
     hub = runner.message_hub
     return (unwrap(runner.model).state_dict(),
             list(hub.get_scalar('train/width_factor').data[0]),
-            list(hub.get_scalar('train/expand_factor').data[0]))
+            list(hub.get_scalar('train/expand_factor').data[0]),
+            _sorted_at(runner))
 
 
 def test_resume_reproduces_uninterrupted_run(data_root, tmp_path):
-    no_export = dict(custom_hooks=[dict(type='mmnetaug.NetAugHook',
-                                        export=False)])
-    full_state, full_w, full_e = _train(
-        tiny_cfg(data_root, tmp_path / 'full', epochs=2, **no_export))
-    # "interrupted": only the first epoch, then resume for the second
-    _train(tiny_cfg(data_root, tmp_path / 'part', epochs=1, **no_export))
-    cfg = tiny_cfg(data_root, tmp_path / 'part', epochs=2, **no_export)
+    # 3 epochs of 4 iterations; the policy changes at epoch starts: sorts
+    # before epochs 1 and 2 (iterations 0 and 4), widths stop at epoch 3
+    # (iteration 8 of 12 >= width_stop_fraction 0.5)
+    hooks = [dict(type='mmnetaug.SortRecordingNetAugHook', export=False)]
+    full_state, full_w, full_e, full_sorts = _train(
+        tiny_cfg(data_root, tmp_path / 'full', epochs=3,
+                 custom_hooks=hooks))
+    assert full_sorts == [0, 4]
+    # interrupted after the first epoch (epoch_1.pth), resumed to the end
+    _, _, _, part_sorts = _train(tiny_cfg(
+        data_root, tmp_path / 'part', epochs=3,
+        custom_hooks=hooks + [dict(type='mmnetaug.StopAfterIters',
+                                   iters=4)]))
+    cfg = tiny_cfg(data_root, tmp_path / 'part', epochs=3,
+                   custom_hooks=hooks)
     cfg.resume = True
     cfg.load_from = str(tmp_path / 'part' / 'epoch_1.pth')
-    state, w, e = _train(cfg)
+    state, w, e, sorts = _train(cfg)
+    assert part_sorts + sorts == full_sorts
+    # (a resumed message hub may hold the first epoch's values too)
     assert w == full_w[len(full_w) - len(w):]
     assert e == full_e[len(full_e) - len(e):]
+    assert max(w[-8:-4]) > 1.0 and w[-4:] == [1.0] * 4
     for key, value in full_state.items():
         if value.is_floating_point():
             # tolerance: float summation order only
@@ -151,3 +197,48 @@ def test_iteration_based_loop(data_root, tmp_path):
     assert max(widths[:3]) > 1.0
     assert all(w == 1.0 for w in widths[3:])  # stopped half way
     assert 'val/time' in runner.message_hub.log_scalars
+
+
+def _iter_cfg(data_root, work_dir, max_iters, stop_after=None):
+    """Iteration-based NetAug run: widths on for iterations 0-5, sorts every
+    2 iterations, a checkpoint every 3, no validation."""
+    cfg = tiny_cfg(data_root, work_dir, epochs=1)
+    cfg.train_cfg = dict(type='mmnetaug.NetAugIterBasedTrainLoop',
+                         max_iters=max_iters)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.param_scheduler = []
+    cfg.log_processor = dict(by_epoch=False)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3,
+                                        by_epoch=False)
+    cfg.custom_hooks = [dict(type='mmnetaug.SortRecordingNetAugHook',
+                             export=False, sort_interval=2,
+                             width_stop_fraction=0.75)]
+    if stop_after is not None:
+        cfg.custom_hooks.append(
+            dict(type='mmnetaug.StopAfterIters', iters=stop_after))
+    return cfg
+
+
+def test_iteration_based_resume_sorts_as_uninterrupted_run(data_root,
+                                                           tmp_path):
+    full = Runner.from_cfg(_iter_cfg(data_root, tmp_path / 'full', 8))
+    full.train()
+    # sorts at iterations 2 and 4 only: not at 0, none once widths stop (6)
+    assert _sorted_at(full) == [2, 4]
+    # interrupted after 3 iterations (iter_3.pth), resumed to 8: resuming
+    # (mmengine calls before_train_epoch again) must not add a sort at 3
+    part = Runner.from_cfg(
+        _iter_cfg(data_root, tmp_path / 'part', 8, stop_after=3))
+    part.train()
+    assert part.iter == 3
+    cfg = _iter_cfg(data_root, tmp_path / 'part', 8)
+    cfg.resume = True
+    cfg.load_from = str(tmp_path / 'part' / 'iter_3.pth')
+    resumed = Runner.from_cfg(cfg)
+    resumed.train()
+    assert resumed.iter == 8
+    assert _sorted_at(part) + _sorted_at(resumed) == [2, 4]
+    expected = unwrap(full.model).state_dict()
+    state = unwrap(resumed.model).state_dict()
+    for key, value in expected.items():
+        assert torch.equal(state[key], value), key

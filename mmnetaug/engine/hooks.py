@@ -26,7 +26,9 @@ class NetAugHook(Hook):
             reference (0.5). 1.0 never stops.
         sort_channels (bool): before each epoch while widths are augmented,
             sort the hidden channels of inverted blocks by importance
-            (function-preserving; optimizer state follows).
+            (function-preserving; optimizer state follows). Iteration-based
+            loops sort every ``sort_interval`` iterations instead (not at
+            iteration 0).
         bn_policy (str): ``'freeze_wide'``: the wide pass normalises with
             batch statistics and does not update the running ones, so they
             stay those of the base network; ``'recalibrate'``: the wide pass
@@ -94,12 +96,23 @@ class NetAugHook(Hook):
         return widths_on
 
     def before_train_epoch(self, runner: Runner) -> None:
-        if self._update_policy(runner) and self.sort_channels:
+        widths_on = self._update_policy(runner)
+        if isinstance(runner.train_loop, NetAugIterBasedTrainLoop):
+            # mmengine's iteration loop calls this once per run(), also when
+            # resuming: sorting here would add a sort the uninterrupted run
+            # never did. Iteration-based runs sort in before_train_iter.
+            return
+        # Epoch-based: a resumed run re-enters at an epoch boundary with the
+        # iteration counter restored, so it sorts (or not) as the
+        # uninterrupted run did before that epoch.
+        if widths_on and self.sort_channels:
             self._sort(runner)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         if not isinstance(runner.train_loop, NetAugIterBasedTrainLoop):
             return  # epoch-based: handled in before_train_epoch
+        # sorts at iterations interval, 2 * interval, ... (never at 0: the
+        # network has not trained yet), at the same iterations when resumed
         widths_on = self._update_policy(runner)
         interval = self.sort_interval or len(runner.train_dataloader)
         if (widths_on and self.sort_channels and runner.iter > 0
