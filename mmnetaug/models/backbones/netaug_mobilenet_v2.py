@@ -13,6 +13,7 @@ from mmnetaug.space import WIDTH, WidthChoice, check_factors
 from ..layers import (NetAugInvertedResidual, dynamic_conv_cfg,
                       dynamic_norm_cfg)
 from .staged_backbone import StagedBackboneMixin
+from ..stock_twin import StockTwinMixin
 
 # The reference init (kaiming-uniform, a=sqrt(5)) for the whole supernet.
 NETAUG_INIT_CFG = [
@@ -34,7 +35,7 @@ def wide_widths(base: int, factors) -> tuple:
 
 
 @MODELS.register_module()
-class NetAugMobileNetV2(StagedBackboneMixin, BaseModule):
+class NetAugMobileNetV2(StockTwinMixin, StagedBackboneMixin, BaseModule):
     """mmdet's ``MobileNetV2`` as the leading slice of a wider supernet.
 
     Takes the arguments of ``mmdet.models.MobileNetV2`` plus the NetAug

@@ -10,6 +10,7 @@ from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
 from ..layers.netaug_tiny_inverted_residual import (NetAugTinyInvertedResidual,
                                                     reference_round)
 from .netaug_mobilenet_v2 import NETAUG_INIT_CFG
+from ..stock_twin import StockTwinMixin
 from .tiny_arch import TinyNetSpec
 from .tiny_base import TinyBackboneMixin
 
@@ -23,7 +24,7 @@ def reference_widths(base: int, factors: Sequence[float]) -> tuple:
     return tuple(sorted({reference_round(base * f) for f in factors}))
 
 
-class NetAugTinyNetBackbone(TinyBackboneMixin, BaseModule):
+class NetAugTinyNetBackbone(StockTwinMixin, TinyBackboneMixin, BaseModule):
     """The static ``TinyNetBackbone`` as the leading slice of a supernet.
 
     Knobs follow the reference ``set_active``: the stem conv, each layer

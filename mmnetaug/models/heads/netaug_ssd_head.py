@@ -10,11 +10,12 @@ from mmnetaug.ops import DynamicConv2d
 from mmnetaug.registry import MODELS
 from mmnetaug.space import check_factors
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
+from ..stock_twin import StockTwinMixin
 from ..necks.widths import check_input, max_width
 
 
 @MODELS.register_module()
-class NetAugSSDHead(SSDHead):
+class NetAugSSDHead(StockTwinMixin, SSDHead):
     """mmdet's ``SSDHead`` whose convs read the leading input channels.
 
     Takes the arguments of ``SSDHead`` plus ``in_width_factors``; losses,

@@ -10,12 +10,13 @@ from mmnetaug.ops import DynamicConv2d
 from mmnetaug.registry import MODELS
 from mmnetaug.space import WidthChoice, check_factors
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
+from ..stock_twin import StockTwinMixin
 from ..necks.widths import (check_input, max_width, resolve_in_factors,
                             width_choice)
 
 
 @MODELS.register_module()
-class NetAugYOLOV3Head(YOLOV3Head):
+class NetAugYOLOV3Head(StockTwinMixin, YOLOV3Head):
     """mmdet's ``YOLOV3Head`` whose convs are allocated at max width.
 
     Takes the arguments of ``YOLOV3Head`` plus the NetAug ones; losses,

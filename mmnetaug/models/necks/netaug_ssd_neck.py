@@ -9,11 +9,12 @@ from mmengine.model import BaseModule
 from mmnetaug.registry import MODELS
 from mmnetaug.space import WidthChoice, check_factors
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
+from ..stock_twin import StockTwinMixin
 from .widths import check_input, max_width, resolve_in_factors, width_choice
 
 
 @MODELS.register_module()
-class NetAugSSDNeck(BaseModule):
+class NetAugSSDNeck(StockTwinMixin, BaseModule):
     """mmdet's ``SSDNeck`` as the leading slice of a wider supernet.
 
     Takes the arguments of ``mmdet.models.SSDNeck`` plus the NetAug ones.

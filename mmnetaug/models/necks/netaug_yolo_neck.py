@@ -9,12 +9,13 @@ from mmengine.model import BaseModule
 from mmnetaug.registry import MODELS
 from mmnetaug.space import WidthChoice, check_factors
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
+from ..stock_twin import StockTwinMixin
 from .netaug_detection_block import NetAugDetectionBlock
 from .widths import check_input, max_width, resolve_in_factors, width_choice
 
 
 @MODELS.register_module()
-class NetAugYOLOV3Neck(BaseModule):
+class NetAugYOLOV3Neck(StockTwinMixin, BaseModule):
     """mmdet's ``YOLOV3Neck`` as the leading slice of a wider supernet.
 
     Takes the arguments of ``mmdet.models.YOLOV3Neck`` plus the NetAug ones.
