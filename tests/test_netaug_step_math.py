@@ -65,6 +65,9 @@ def _gradients(model, data, config=None):
 @pytest.mark.parametrize('model_cfg', ['demo', 'neckhead'])
 def test_sgd_step_is_base_plus_weighted_wide_gradient(float64, tmp_path,
                                                       model_cfg):
+    # the step's two code paths: update_params, or backward + logged
+    # gradient norms + step
+    log_norms = model_cfg == 'neckhead'
     data_root = shapes_data(tmp_path / 'shapes', num_train=4)
     cfg = tiny_cfg(data_root, tmp_path / 'work')
     if model_cfg == 'neckhead':  # NetAug backbone, neck and head
@@ -84,7 +87,7 @@ def test_sgd_step_is_base_plus_weighted_wide_gradient(float64, tmp_path,
     log_vars, wide_config = netaug_train_step(
         model, copy.deepcopy(data_batch), optim_wrapper,
         torch.Generator().manual_seed(1), aug_loss_weight=AUG_LOSS_WEIGHT,
-        freeze_wide_bn=True)
+        freeze_wide_bn=True, log_grad_norms=log_norms)
     assert any(i > 0 for i in wide_config)  # a truly wide network
 
     # independently: the same preprocessed batch, base gradient at base
@@ -97,6 +100,16 @@ def test_sgd_step_is_base_plus_weighted_wide_gradient(float64, tmp_path,
     wide_grads, wide_loss = _gradients(reference, data, wide_config)
     assert torch.allclose(log_vars['loss'], base_loss, rtol=1e-10)
     assert torch.allclose(log_vars['aug_loss'], wide_loss, rtol=1e-10)
+    if log_norms:  # the two parts of the summed gradient, before clipping
+        norm = lambda grads: float(torch.linalg.vector_norm(  # noqa: E731
+            torch.stack([torch.linalg.vector_norm(g)
+                         for g in grads.values()])))
+        assert float(log_vars['grad_norm_base']) == pytest.approx(
+            norm(base_grads), rel=1e-6)
+        assert float(log_vars['grad_norm_wide']) == pytest.approx(
+            AUG_LOSS_WEIGHT * norm(wide_grads), rel=1e-6)
+    else:
+        assert 'grad_norm_base' not in log_vars
 
     wrong_weight_fails = []
     wide_only = 0

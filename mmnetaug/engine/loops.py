@@ -15,15 +15,16 @@ class NetAugLoopMixin:
     ``sample_kinds`` and ``freeze_wide_bn`` are the policy that
     ``NetAugHook`` sets (width augmentation on/off, BN statistics).
     """
-    netaug_args = ('aug_loss_weight', )
+    netaug_args = ('aug_loss_weight', 'log_grad_norms')
 
-    def _init_netaug(self, aug_loss_weight):
+    def _init_netaug(self, aug_loss_weight, log_grad_norms=False):
         if not isinstance(aug_loss_weight, (int, float)) or \
                 aug_loss_weight < 0:
             raise ValueError(
                 f'train_cfg.aug_loss_weight must be a number >= 0, got '
                 f'{aug_loss_weight!r}; the reference value is 1.0')
         self.aug_loss_weight = float(aug_loss_weight)
+        self.log_grad_norms = bool(log_grad_norms)
         self.sample_kinds = (WIDTH, EXPAND)
         self.freeze_wide_bn = True
         self.last_wide_config = None
@@ -77,7 +78,8 @@ class NetAugLoopMixin:
             iteration_generator(self.netaug_seed, runner.iter),
             aug_loss_weight=self.aug_loss_weight,
             kinds=self.sample_kinds,
-            freeze_wide_bn=self.freeze_wide_bn)
+            freeze_wide_bn=self.freeze_wide_bn,
+            log_grad_norms=self.log_grad_norms)
         return log_vars
 
 
@@ -88,15 +90,19 @@ class NetAugTrainLoop(NetAugLoopMixin, EpochBasedTrainLoop):
     Args:
         aug_loss_weight (float): weight of the wide pass's loss (alpha in
             the paper; the reference uses 1.0).
+        log_grad_norms (bool): also log ``grad_norm_base`` and
+            ``grad_norm_wide``, the norms of the two passes' gradients
+            before clipping (clip_grad acts once, on their sum).
         Others as ``EpochBasedTrainLoop``.
     """
     stock_type = 'EpochBasedTrainLoop'
 
     def __init__(self, runner, dataloader, max_epochs, val_begin=1,
-                 val_interval=1, dynamic_intervals=None, aug_loss_weight=1.0):
+                 val_interval=1, dynamic_intervals=None, aug_loss_weight=1.0,
+                 log_grad_norms=False):
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval, dynamic_intervals)
-        self._init_netaug(aug_loss_weight)
+        self._init_netaug(aug_loss_weight, log_grad_norms)
 
     def run_iter(self, idx, data_batch: Sequence[dict]) -> None:
         self.runner.call_hook(
@@ -117,10 +123,10 @@ class NetAugIterBasedTrainLoop(NetAugLoopMixin, IterBasedTrainLoop):
 
     def __init__(self, runner, dataloader, max_iters, val_begin=1,
                  val_interval=1000, dynamic_intervals=None,
-                 aug_loss_weight=1.0):
+                 aug_loss_weight=1.0, log_grad_norms=False):
         super().__init__(runner, dataloader, max_iters, val_begin,
                          val_interval, dynamic_intervals)
-        self._init_netaug(aug_loss_weight)
+        self._init_netaug(aug_loss_weight, log_grad_norms)
 
     def run_iter(self, data_batch: Sequence[dict]) -> None:
         self.runner.call_hook(
