@@ -12,7 +12,7 @@ from typing import Iterable, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 
 WIDTH = 'width'
 EXPAND = 'expand'
@@ -82,7 +82,11 @@ def check_factors(name: str, factors: Sequence[float]) -> tuple:
 
 
 def unwrap(model: nn.Module) -> nn.Module:
-    return model.module if is_model_wrapper(model) else model
+    """The detector inside DDP-like wrappers and test-time-augmentation
+    models (``tools/test.py --tta`` wraps it in ``DetTTAModel``)."""
+    while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+        model = model.module
+    return model
 
 
 def netaug_choices(model: nn.Module) -> List[WidthChoice]:

@@ -9,6 +9,7 @@ import sys
 os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmdet.utils import setup_cache_size_limit_of_dynamo  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -79,6 +80,8 @@ def build_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    # fewer repeated compilations with torch.compile, as mmdet's tools
+    setup_cache_size_limit_of_dynamo()
     cfg = build_cfg(args)
     try:
         check_datasets(cfg)
