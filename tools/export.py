@@ -7,11 +7,9 @@ DIR/NAME.pth (loads into it with strict=True), after checking that the
 exported model's outputs equal the supernet's at base width.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
-os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402

@@ -4,9 +4,6 @@ import os
 import os.path as osp
 import sys
 
-# torch >= 2.6 defaults torch.load to weights_only=True, which breaks
-# mmengine 0.10.7's resume; set before torch is imported.
-os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo  # noqa: E402
