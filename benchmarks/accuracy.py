@@ -1,32 +1,42 @@
-"""NetAug's accuracy where tiny detectors underfit: seeds, widths, ablations.
+"""Does the wide pass make a tiny detector better? NetAug against 3 controls.
 
 Trains YOLOv3 + MobileNetV2 on the procedural shapes task
-(``configs/procedural/``: new images every epoch, so nothing can be
-memorised) and prints one table per study:
+(``configs/procedural/``: new images every epoch, nothing to memorise).
+Every accuracy claim is paired over the same seeds against three controls:
 
-* ``seeds``: NetAug vs its baseline twin at x0.35, every seed in ``--seeds``;
-  mean +/- std and the paired difference.
-* ``widths``: both methods at ``--widths`` (backbone ``widen_factor``; neck
-  and head scale with it), mAP vs MACs of the deployed detector and the MACs
-  NetAug saves at equal mAP (baseline curve interpolated in log-MACs).
-* ``ablations``: NetAug variants at x0.35: BN policy, channel sorting off,
-  width-stop fraction, ``aug_loss_weight``, augmenting backbone + neck and
-  backbone + neck + head.
+* ``baseline``: the baseline twin (stock mmdet modules, same init rule for
+  the base weights, same BN handling, same clipping);
+* ``netaug_w0``: the same supernet, loop and hook with
+  ``aug_loss_weight=0``: everything NetAug does except the wide gradient;
+* ``baseline_time``: the baseline trained for as long, in wall-clock time,
+  as NetAug takes (more epochs, same cosine schedule stretched).
 
-Each finished run is stored in ``--out`` at once, so an interrupted study
-resumes where it stopped. ``--quick`` (the default schedule: 6 epochs of 512
-images at 160 px, one seed for widths and ablations) takes about an hour on
-2 CPU cores; ``--full`` (24 epochs of 4000 images, 5 seeds, 3 for widths and
-ablations) is meant for a GPU.
+Studies (``--studies``):
 
-    python benchmarks/accuracy.py --quick --png-dir docs/results
-    python benchmarks/accuracy.py --full --out work_dirs/accuracy/full.json
-    python benchmarks/accuracy.py --studies seeds --seeds 0 1 2 \\
-        --netaug configs/demo/netaug_yolo_mbv2_demo.py \\
-        --baseline configs/demo/baseline_yolo_mbv2_demo.py
-    python benchmarks/accuracy.py --plot-only RESULTS.json --png-dir DIR
+* ``convergence``: the baseline at 1x and 2x the schedule, and a wider
+  baseline at 1x: is the baseline converged (2x gains nothing) and
+  capacity-limited (wider is clearly better)? NetAug is for that regime.
+* ``seeds``: the four arms on ``--seeds``; mean +/- std of each arm and the
+  paired difference of NetAug against each control.
+* ``widths``: the four arms at each ``--widths``, with the MACs of the
+  deployed detector.
+* ``regime``: what could make the wide pass pay: NetAug variants
+  (loss weight, width factors, what is widened, sorting, BN policy) each
+  against the controls, and variants applied to every arm alike
+  (optimizer, learning rate).
+
+A NetAug result counts only if it beats all three controls. Each finished
+run is written to ``--out`` at once, so a study resumes where it stopped;
+``--out`` files of parallel runs (``--shard K/N``) are merged by
+``--plot-only A.json B.json``.
+
+    python benchmarks/accuracy.py --studies convergence seeds
+    python benchmarks/accuracy.py --studies regime --regime-seeds 0 1 2
+    python benchmarks/accuracy.py --plot-only R1.json R2.json --png-dir DIR
 """
 import argparse
+import contextlib
+import fcntl
 import json
 import math
 import os
@@ -35,7 +45,6 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -45,50 +54,75 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmnetaug  # noqa: E402,F401
-from mmnetaug.datasets import make_shapes_dataset  # noqa: E402
 
 PAIR = dict(netaug='configs/procedural/netaug_yolo_mbv2_shapes.py',
             baseline='configs/procedural/baseline_yolo_mbv2_shapes.py')
-BASE_WIDTH = 0.35
 NECK_WIDTH_AT_BASE = 64  # the x0.35 configs' neck and head channels
 WIDE = (1.0, 1.8, 2.6)
-ABLATIONS = {
-    'bn recalibrate': {'custom_hooks.0.bn_policy': 'recalibrate'},
-    'no channel sorting': {'custom_hooks.0.sort_channels': False},
-    'width stop 0.25': {'custom_hooks.0.width_stop_fraction': 0.25},
-    'width stop 1.0': {'custom_hooks.0.width_stop_fraction': 1.0},
-    'aug_loss_weight 0.5': {'train_cfg.aug_loss_weight': 0.5},
-    'aug_loss_weight 2.0': {'train_cfg.aug_loss_weight': 2.0},
-    '+ neck': {
-        'model.backbone.augment_outputs': True,
+ARMS = ('baseline', 'netaug', 'netaug_w0', 'baseline_time')
+CONTROLS = ('baseline', 'netaug_w0', 'baseline_time')
+ARM_NAMES = dict(baseline='baseline twin', netaug='NetAug',
+                 netaug_w0='same supernet, aug_loss_weight=0',
+                 baseline_time="baseline, NetAug's wall-clock time")
+NECK = {'model.backbone.augment_outputs': True,
         'model.neck.type': 'mmnetaug.NetAugYOLOV3Neck',
         'model.neck.width_factors': WIDE,
-        'model.neck.augment_outputs': False},
-    '+ neck + head': {
-        'model.backbone.augment_outputs': True,
-        'model.neck.type': 'mmnetaug.NetAugYOLOV3Neck',
-        'model.neck.width_factors': WIDE,
-        'model.neck.augment_outputs': True,
+        'model.neck.augment_outputs': False}
+# name: (scope, options). scope 'netaug': NetAug (and the w0 control, where
+# it applies) change, the baselines stay; 'all': every arm changes alike.
+VARIANTS = {
+    'aug_loss_weight 0.5': ('netaug', {'train_cfg.aug_loss_weight': 0.5}),
+    'aug_loss_weight 2.0': ('netaug', {'train_cfg.aug_loss_weight': 2.0}),
+    'width factors 1-1.4-1.8': ('netaug', {
+        'model.backbone.width_factors': (1.0, 1.4, 1.8),
+        'model.backbone.expand_factors': (1.0, 1.4, 1.8)}),
+    'width factors 1-2.2-3.4': ('netaug', {
+        'model.backbone.width_factors': (1.0, 2.2, 3.4),
+        'model.backbone.expand_factors': (1.0, 2.2, 3.4)}),
+    'widths never stop': ('netaug',
+                          {'custom_hooks.0.width_stop_fraction': 1.0}),
+    'no channel sorting': ('netaug', {'custom_hooks.0.sort_channels': False}),
+    'bn recalibrate': ('netaug', {'custom_hooks.0.bn_policy': 'recalibrate'}),
+    '+ neck': ('netaug', NECK),
+    '+ neck + head': ('netaug', {
+        **NECK, 'model.neck.augment_outputs': True,
         'model.bbox_head.type': 'mmnetaug.NetAugYOLOV3Head',
         'model.bbox_head.width_factors': WIDE,
-        'model.bbox_head.augment_head': True},
+        'model.bbox_head.augment_head': True}),
+    'SGD momentum (all arms)': ('all', {
+        'optim_wrapper.optimizer': dict(type='SGD', lr=0.02, momentum=0.9,
+                                        weight_decay=5e-4, nesterov=True)}),
+    'lr x3 (all arms)': ('all', {'optim_wrapper.optimizer.lr': 0.006}),
+    'lr x0.3 (all arms)': ('all', {'optim_wrapper.optimizer.lr': 0.0006}),
 }
+# The task and schedule of each mode; options go to every run.
 MODES = dict(
-    quick=dict(epochs=6, images=512, val_images=300, seeds=[0, 1, 2],
-               study_seeds=[0], options={}),
-    # drawing images costs ~7 ms each: on a GPU, draw them in workers
-    full=dict(epochs=24, images=4000, val_images=1000,
-              seeds=[0, 1, 2, 3, 4], study_seeds=[0, 1, 2],
-              options={'train_dataloader.num_workers': 4,
-                       'train_dataloader.persistent_workers': True,
-                       'val_dataloader.num_workers': 2}))
+    # 2 CPU cores: two workers with OMP_NUM_THREADS=1, about 2 hours for
+    # convergence + seeds on 3 seeds
+    quick=dict(
+        widen=0.35, epochs=50, size=96, seeds=[0, 1, 2, 3, 4],
+        regime_seeds=[0, 1, 2], wider=0.5, options={}),
+    # a GPU: more images per epoch, drawn in workers
+    full=dict(
+        widen=0.35, epochs=50, size=96, seeds=[0, 1, 2, 3, 4],
+        regime_seeds=[0, 1, 2], wider=0.5,
+        options={'train_dataloader.dataset.num_images': 4096,
+                 'val_dataloader.dataset.num_images': 1000,
+                 'train_dataloader.num_workers': 4,
+                 'train_dataloader.persistent_workers': True}),
+    # a minute: does the pipeline run end to end?
+    smoke=dict(
+        widen=0.35, epochs=1, size=96, seeds=[0], regime_seeds=[0],
+        wider=0.5,
+        options={'train_dataloader.dataset.num_images': 16,
+                 'val_dataloader.dataset.num_images': 8}))
 
 
-def width_options(widen: float) -> dict:
+def width_options(widen: float, base_widen: float) -> dict:
     """MobileNetV2 ``widen_factor`` plus the neck/head channels that fit
     it (the YOLO configs read stages 2, 4 and 6: 32, 96, 320 at x1.0)."""
     stages = [make_divisible(c * widen, 8) for c in (320, 96, 32)]
-    hidden = make_divisible(NECK_WIDTH_AT_BASE * widen / BASE_WIDTH, 8)
+    hidden = make_divisible(NECK_WIDTH_AT_BASE * widen / 0.35, 8)
     return {'model.backbone.widen_factor': widen,
             'model.neck.in_channels': stages,
             'model.neck.out_channels': [hidden] * 3,
@@ -96,29 +130,34 @@ def width_options(widen: float) -> dict:
             'model.bbox_head.out_channels': [hidden] * 3}
 
 
-def schedule_options(epochs: int, images: int, val_images: int) -> dict:
+def schedule_options(epochs: int) -> dict:
     return {'train_cfg.max_epochs': epochs,
             'train_cfg.val_interval': epochs,
             'param_scheduler.1.end': epochs,
-            'default_hooks.checkpoint.interval': epochs,
-            'train_dataloader.dataset.num_images': images,
-            'val_dataloader.dataset.num_images': val_images,
-            'test_dataloader.dataset.num_images': val_images}
+            'default_hooks.checkpoint.interval': epochs}
 
 
-def base_complexity(cfg: Config, size: int) -> dict:
-    """MACs and parameters of the deployed (base-width) detector."""
-    from mmengine.analysis import get_model_complexity_info
+def complexity(cfg: Config, size: int) -> dict:
+    """MACs and parameters of the deployed (base-width) detector, and the
+    share of the MACs in backbone, neck and head."""
+    import torch
+    from mmengine.analysis import FlopAnalyzer
 
     from mmnetaug.export import build_detector, to_static
     from mmnetaug.space import is_netaug_model
     model = build_detector(cfg)
     if is_netaug_model(model):
         model = to_static(model, (1, 3, size, size))
-    info = get_model_complexity_info(model.eval(), (3, size, size),
-                                     show_table=False, show_arch=False)
-    # mmengine (fvcore) counts one fused multiply-add as one "flop".
-    return dict(macs=info['flops'], params=info['params'])
+    model.eval()
+    flops = FlopAnalyzer(model, torch.zeros(1, 3, size, size))
+    flops.unsupported_ops_warnings(False)
+    flops.uncalled_modules_warnings(False)
+    by_module = flops.by_module()
+    total = flops.total()  # one fused multiply-add counts once
+    return dict(
+        macs=total, params=sum(p.numel() for p in model.parameters()),
+        macs_share={part: by_module.get(part, 0) / total
+                    for part in ('backbone', 'neck', 'bbox_head')})
 
 
 def train_once(cfg_path: str, seed: int, work_dir: str, options: dict):
@@ -137,56 +176,98 @@ def train_once(cfg_path: str, seed: int, work_dir: str, options: dict):
     result = {k: (hub.log_scalars[f'val/coco/{k}'].current()
                   if f'val/coco/{k}' in hub.log_scalars else 0.0)
               for k in ('bbox_mAP', 'bbox_mAP_50')}
-    # the base pass's loss, mean over the last epoch (fresh images: it is
-    # what the model achieves, not what it memorised)
+    # the base pass's loss over the last epoch (fresh images: it is what
+    # the model achieves, not what it memorised)
     result['train_loss_last_epoch'] = hub.get_scalar('train/loss').mean(iters)
     result['seconds'] = seconds
-    size = cfg.get('input_size', (160, 160))[0]
-    result.update(base_complexity(cfg, size))
+    result['epochs'] = cfg.train_cfg.max_epochs
+    result.update(complexity(cfg, cfg.get('input_size', (160, 160))[0]))
     return result
 
 
-def plan(args) -> list:
-    """(key, method, config, options, seed) of every run the studies need;
-    runs shared by studies (NetAug x0.35 seed 0) appear once."""
+def key_of(arm, widen, variant, epochs, seed) -> str:
+    return f'{arm}|w{widen}|{variant}|e{epochs}|s{seed}'
+
+
+def _arm_config(args, arm) -> str:
+    return args.netaug if arm.startswith('netaug') else args.baseline
+
+
+def _arm_options(arm, variant) -> dict:
+    options = {}
+    if variant != 'default':
+        scope, opts = VARIANTS[variant]
+        if scope == 'all' or arm == 'netaug' or (
+                arm == 'netaug_w0'
+                and 'train_cfg.aug_loss_weight' not in opts):
+            options.update(opts)
+    if arm == 'netaug_w0':
+        options['train_cfg.aug_loss_weight'] = 0.0
+    return options
+
+
+def time_matched_epochs(results, widen, variant, epochs):
+    """Epochs the baseline trains in NetAug's wall-clock time, fixed once
+    from the first seeds with both runs (so every seed gets the same)."""
+    group = f'w{widen}|{variant}|e{epochs}'
+    fixed = results.setdefault('time_matched', {})
+    if group in fixed:
+        return fixed[group]
+    pairs = paired(results, 'netaug', 'baseline', widen, variant, epochs)
+    if not pairs:
+        return None
+    ratio = (statistics.mean(n['seconds'] for n, _ in pairs) /
+             statistics.mean(b['seconds'] for _, b in pairs))
+    fixed[group] = max(epochs + 1, round(epochs * ratio))
+    return fixed[group]
+
+
+def plan(args, results) -> list:
+    """(key, arm, config, options, seed) of the runs that can start now;
+    a time-matched baseline waits until its NetAug twin's time is known."""
     runs = {}
 
-    def add(method, widen, variant, seed, options):
-        key = f'{method}|w{widen}|{variant}|s{seed}'
-        cfg = args.netaug if method == 'netaug' else args.baseline
-        runs.setdefault(key, (key, method, cfg, options, seed))
+    def add(arm, widen, variant, seed, epochs=None):
+        epochs = epochs or args.epochs
+        if arm == 'baseline_time':
+            epochs = time_matched_epochs(results, widen, variant, args.epochs)
+            if epochs is None:
+                return
+        options = {**args.mode_options, **width_options(widen, args.widen),
+                   **schedule_options(epochs), **_arm_options(arm, variant),
+                   **dict(args.cfg_options or {})}
+        key = key_of(arm, widen, variant, epochs, seed)
+        runs.setdefault(key, (key, arm, _arm_config(args, arm), options,
+                              seed))
 
-    sched = {**schedule_options(args.epochs, args.images, args.val_images),
-             **args.mode_options} if args.schedule else {}
-    extra = dict(args.cfg_options or {})
-    if 'seeds' in args.studies:
-        for seed in args.seeds:
-            for method in ('netaug', 'baseline'):
-                add(method, BASE_WIDTH, 'default', seed, {**sched, **extra})
+    # seed by seed, so that an interrupted study has whole seeds; within a
+    # seed NetAug and the baseline first (the time-matched run needs them)
+    for seed in sorted(set(args.seeds) | set(args.regime_seeds)):
+        if 'seeds' in args.studies and seed in args.seeds:
+            for arm in ARMS:
+                add(arm, args.widen, 'default', seed)
+        if 'convergence' in args.studies and seed in args.regime_seeds:
+            add('baseline', args.widen, 'default', seed)
+            add('baseline', args.widen, 'default', seed, 2 * args.epochs)
+            add('baseline', args.wider, 'default', seed)
     if 'widths' in args.studies:
         for widen in args.widths:
-            for seed in args.study_seeds:
-                for method in ('netaug', 'baseline'):
-                    add(method, widen, 'default', seed,
-                        {**sched, **width_options(widen), **extra})
-    if 'ablations' in args.studies:
-        for seed in args.study_seeds:
-            add('netaug', BASE_WIDTH, 'default', seed, {**sched, **extra})
-            for name, options in ABLATIONS.items():
-                add('netaug', BASE_WIDTH, name, seed,
-                    {**sched, **options, **extra})
+            for seed in args.regime_seeds:
+                for arm in ARMS:
+                    add(arm, widen, 'default', seed)
+    if 'regime' in args.studies:
+        for seed in args.regime_seeds:
+            for arm in ARMS:
+                add(arm, args.widen, 'default', seed)
+            for variant in args.variants:
+                scope = VARIANTS[variant][0]
+                arms = ARMS if scope == 'all' else ('netaug', )
+                for arm in arms:
+                    add(arm, args.widen, variant, seed)
     return list(runs.values())
 
 
-def _runs(results, method, widen, variant, seeds):
-    out = []
-    for seed in seeds:
-        run = results['runs'].get(f'{method}|w{widen}|{variant}|s{seed}')
-        if run is not None:
-            out.append(run)
-    return out
-
-
+# ---- statistics -----------------------------------------------------------
 def mean_std(values):
     values = list(values)
     if not values:
@@ -195,201 +276,278 @@ def mean_std(values):
     return statistics.mean(values), std
 
 
-def macs_at_equal_map(curve, target):
-    """Baseline MACs reaching ``target`` mAP, interpolating mAP linearly
-    in log(MACs) between baseline points; None outside the curve."""
-    curve = sorted(curve)
-    for (m0, a0), (m1, a1) in zip(curve, curve[1:]):
-        if min(a0, a1) <= target <= max(a0, a1) and a0 != a1:
-            t = (target - a0) / (a1 - a0)
-            return math.exp(math.log(m0) + t * (math.log(m1) - math.log(m0)))
-    return None
+def find(results, arm, widen, variant, epochs=None, seeds=None):
+    """Runs of one arm and setting, by seed (time-matched: any epochs)."""
+    out = {}
+    for run in results['runs'].values():
+        if (run['arm'] == arm and run['widen'] == widen
+                and run['variant'] == variant
+                and (epochs is None or run['epochs'] == epochs)
+                and (seeds is None or run['seed'] in seeds)):
+            out[run['seed']] = run
+    return out
 
 
-def _paired(results, method, widen, variant, ref_method, ref_variant):
-    """Runs of one setting and of its reference on the seeds both have."""
-    runs, refs = [], []
-    for key, run in sorted(results['runs'].items()):
-        if key.startswith(f'{method}|w{widen}|{variant}|s'):
-            ref = results['runs'].get(
-                f'{ref_method}|w{widen}|{ref_variant}|s{run["seed"]}')
-            if ref is not None:
-                runs.append(run)
-                refs.append(ref)
-    return runs, refs
+def control_runs(results, arm, widen, variant, epochs):
+    """The runs a variant is compared with: its own arm where the variant
+    changes every arm (or for w0, where it applies), else the default."""
+    own = variant
+    if variant != 'default':
+        scope, opts = VARIANTS[variant]
+        changes = scope == 'all' or (arm == 'netaug_w0' and
+                                     'train_cfg.aug_loss_weight' not in opts)
+        own = variant if changes else 'default'
+    ep = None if arm == 'baseline_time' else epochs
+    return find(results, arm, widen, own, ep)
 
 
-def width_rows(results) -> list:
-    """Per width with both methods: mean +/- std of each and of the paired
-    difference, MACs and params of the deployed detector."""
+def paired(results, arm_a, arm_b, widen, variant, epochs, seeds=None):
+    a = find(results, arm_a, widen, variant,
+             None if arm_a == 'baseline_time' else epochs, seeds)
+    b = control_runs(results, arm_b, widen, variant, epochs)
+    return [(a[s], b[s]) for s in sorted(a) if s in b]
+
+
+def comparison(results, widen, variant, epochs, seeds=None) -> dict:
+    """Each arm's mAP and NetAug's paired difference against each
+    control."""
+    out = dict(widen=widen, variant=variant, arms={}, diffs={})
+    netaug = find(results, 'netaug', widen, variant, epochs, seeds)
+    out['arms']['netaug'] = mean_std(r['bbox_mAP'] for r in netaug.values())
+    out['n'] = len(netaug)
+    for control in CONTROLS:
+        runs = control_runs(results, control, widen, variant, epochs)
+        runs = {s: r for s, r in runs.items()
+                if seeds is None or s in seeds}
+        out['arms'][control] = mean_std(r['bbox_mAP'] for r in runs.values())
+        pairs = paired(results, 'netaug', control, widen, variant, epochs,
+                       seeds)
+        d = mean_std(n['bbox_mAP'] - c['bbox_mAP'] for n, c in pairs)
+        out['diffs'][control] = dict(mean=d[0], std=d[1], n=len(pairs),
+                                     wins=sum(n['bbox_mAP'] > c['bbox_mAP']
+                                              for n, c in pairs))
+    out['beats_all'] = all(
+        d['n'] >= 2 and d['mean'] > 2 * d['std']
+        for d in out['diffs'].values())
+    return out
+
+
+def convergence_rows(results, s) -> list:
     rows = []
-    for widen in results['settings']['widths']:
-        n, b = _paired(results, 'netaug', widen, 'default', 'baseline',
-                       'default')
-        if n and 'macs' in b[0]:
-            rows.append(dict(
-                widen=widen, macs=b[0]['macs'], params=b[0]['params'],
-                seeds=sorted(r['seed'] for r in n),
-                baseline=mean_std(r['bbox_mAP'] for r in b),
-                netaug=mean_std(r['bbox_mAP'] for r in n),
-                diff=mean_std(x['bbox_mAP'] - y['bbox_mAP']
-                              for x, y in zip(n, b))))
-    return rows
-
-
-def ablation_rows(results) -> list:
-    """Each ablation against default NetAug x0.35 on the same seeds."""
-    rows = []
-    for name in ABLATIONS:
-        runs, refs = _paired(results, 'netaug', BASE_WIDTH, name, 'netaug',
-                             'default')
+    for name, widen, epochs in (('1x', s['widen'], s['epochs']),
+                                ('2x', s['widen'], 2 * s['epochs']),
+                                (f'1x, x{s["wider"]}', s['wider'],
+                                 s['epochs'])):
+        runs = find(results, 'baseline', widen, 'default', epochs)
         if runs:
-            rows.append(dict(
-                name=name, seeds=sorted(r['seed'] for r in runs),
-                map=mean_std(r['bbox_mAP'] for r in runs)[0],
-                ref=mean_std(r['bbox_mAP'] for r in refs)[0],
-                diff=mean_std(x['bbox_mAP'] - y['bbox_mAP']
-                              for x, y in zip(runs, refs))[0],
-                minutes=mean_std(r['seconds'] for r in runs)[0] / 60))
+            rows.append(dict(name=name, widen=widen, epochs=epochs,
+                             seeds=sorted(runs),
+                             map=mean_std(r['bbox_mAP']
+                                          for r in runs.values()),
+                             loss=mean_std(r['train_loss_last_epoch']
+                                           for r in runs.values()),
+                             macs=next(iter(runs.values()))['macs'],
+                             minutes=mean_std(r['seconds'] / 60
+                                              for r in runs.values())[0]))
     return rows
+
+
+def _pm(ms, digits=3):
+    return f'{ms[0]:.{digits}f} +/- {ms[1]:.{digits}f}'
+
+
+def _diff_cells(c):
+    cells = []
+    for control in CONTROLS:
+        d = c['diffs'][control]
+        cells.append('-' if not d['n'] else
+                     f'{d["mean"]:+.3f} +/- {d["std"]:.3f} '
+                     f'({d["wins"]}/{d["n"]})')
+    return cells
 
 
 def report(results: dict) -> str:
     """All tables, as printed and as pasted into the README."""
     s = results['settings']
     lines = []
-    seeds = s['seeds']
-    na = _runs(results, 'netaug', BASE_WIDTH, 'default', seeds)
-    ba = _runs(results, 'baseline', BASE_WIDTH, 'default', seeds)
-    if na and ba:
-        lines += ['', f'Seeds {seeds}, x{BASE_WIDTH}:', '',
-                  '| | mAP (mean +/- std) | mAP@50 | train loss, last epoch |',
-                  '| --- | --- | --- | --- |']
-        for name, runs in (('baseline twin', ba), ('NetAug', na)):
-            m = mean_std(r['bbox_mAP'] for r in runs)
-            m50 = mean_std(r['bbox_mAP_50'] for r in runs)
-            loss = mean_std(r['train_loss_last_epoch'] for r in runs
-                            if 'train_loss_last_epoch' in r)
-            loss_s = ('-' if math.isnan(loss[0]) else
-                      f'{loss[0]:.0f} +/- {loss[1]:.0f}')
-            lines.append(f'| {name} | {m[0]:.3f} +/- {m[1]:.3f} | '
-                         f'{m50[0]:.3f} +/- {m50[1]:.3f} | {loss_s} |')
-        diffs = [n['bbox_mAP'] - b['bbox_mAP'] for n, b in zip(na, ba)]
-        d = mean_std(diffs)
-        lines.append(f'| paired difference | {d[0]:+.3f} +/- {d[1]:.3f} '
-                     f'(n={len(diffs)}) | | |')
-    rows = width_rows(results)
+    conv = convergence_rows(results, s)
+    if conv:
+        lines += ['', f'Convergence of the baseline twin (x{s["widen"]}, '
+                  f'{s["size"]} px; mAP mean +/- std over the seeds):', '',
+                  '| schedule | epochs | seeds | MACs | mAP | train loss, '
+                  'last epoch | minutes |', '| --- ' * 7 + '|']
+        for r in conv:
+            lines.append(f'| {r["name"]} | {r["epochs"]} | {r["seeds"]} | '
+                         f'{r["macs"] / 1e6:.0f}M | {_pm(r["map"])} | '
+                         f'{_pm(r["loss"], 1)} | {r["minutes"]:.1f} |')
+        by = {r['name']: r for r in conv}
+        if '1x' in by and '2x' in by:
+            pairs = [(b['bbox_mAP'] - a['bbox_mAP']) for a, b in zip(
+                find(results, 'baseline', s['widen'], 'default',
+                     s['epochs']).values(),
+                find(results, 'baseline', s['widen'], 'default',
+                     2 * s['epochs']).values()) if a['seed'] == b['seed']]
+            if pairs:
+                lines.append(f'\n2x minus 1x, paired: '
+                             f'{_pm(mean_std(pairs))} (n={len(pairs)})')
+    header = ['| setting | n | NetAug | ' +
+              ' | '.join(ARM_NAMES[c] for c in CONTROLS) +
+              ' | NetAug - ' + ' | NetAug - '.join(
+                  ARM_NAMES[c] for c in CONTROLS) + ' | beats all 3 |',
+              '| --- ' * 10 + '|']
+    rows = []
+    widths = sorted({r['widen'] for r in results['runs'].values()})
+    variants = ['default'] + [v for v in VARIANTS if any(
+        r['variant'] == v for r in results['runs'].values())]
+    for widen in widths:
+        for variant in variants:
+            c = comparison(results, widen, variant, s['epochs'])
+            if not c['n']:
+                continue
+            name = f'x{widen}, {variant}'
+            rows.append(f'| {name} | {c["n"]} | {_pm(c["arms"]["netaug"])} '
+                        '| ' + ' | '.join(_pm(c['arms'][a])
+                                          for a in CONTROLS) +
+                        ' | ' + ' | '.join(_diff_cells(c)) +
+                        f' | {"yes" if c["beats_all"] else "no"} |')
     if rows:
-        curve = [(r['macs'], r['baseline'][0]) for r in rows]
-        lines += ['', f'Widths, MACs at {s["size"]} px of the deployed '
-                  'detector (mAP mean +/- std over the seeds listed):', '',
-                  '| widen | MACs | params | seeds | baseline mAP | '
-                  'NetAug mAP | paired difference | baseline MACs at '
-                  'NetAug\'s mAP | MACs saved |', '| --- ' * 9 + '|']
-        for r in rows:
-            equal = macs_at_equal_map(curve, r['netaug'][0])
-            saved = f'{1 - r["macs"] / equal:.0%}' if equal else '-'
-            equal_s = (f'{equal / 1e6:.0f}M' if equal else
-                       'beyond the curve')
-            (bm, bs), (nm, ns), (dm, ds) = (r['baseline'], r['netaug'],
-                                            r['diff'])
-            lines.append(
-                f'| {r["widen"]} | {r["macs"] / 1e6:.0f}M | '
-                f'{r["params"] / 1e6:.2f}M | {r["seeds"]} | '
-                f'{bm:.3f} +/- {bs:.3f} | {nm:.3f} +/- {ns:.3f} | '
-                f'{dm:+.3f} +/- {ds:.3f} | {equal_s} | {saved} |')
-    abl = ablation_rows(results)
-    if abl:
-        lines += ['', f'Ablations, NetAug x{BASE_WIDTH}, each against the '
-                  'default on the same seeds:', '',
-                  '| variant | seeds | mAP | default mAP | difference | '
-                  'minutes |', '| --- ' * 6 + '|']
-        for r in abl:
-            lines.append(f'| {r["name"]} | {r["seeds"]} | {r["map"]:.3f} | '
-                         f'{r["ref"]:.3f} | {r["diff"]:+.3f} | '
-                         f'{r["minutes"]:.1f} |')
+        lines += ['', 'NetAug against the three controls (bbox mAP mean '
+                  '+/- std; paired differences mean +/- std, NetAug wins / '
+                  'pairs; "beats all 3" = every paired mean > 2 std):', '']
+        lines += header + rows
+    times = results.get('time_matched', {})
+    if times:
+        lines += ['', 'Time-matched baseline epochs (NetAug wall-clock / '
+                  'baseline wall-clock x epochs): ' +
+                  ', '.join(f'{k}: {v}' for k, v in times.items())]
     return '\n'.join(lines)
+
+
+@contextlib.contextmanager
+def locked_results(path):
+    """The results JSON, read and written back under an exclusive lock."""
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    with open(path + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = dict(runs={})
+        if osp.exists(path):
+            with open(path) as f:
+                results = json.load(f)
+        yield results
+        tmp = path + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(results, f, indent=1)
+        os.replace(tmp, path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def merge(paths) -> dict:
+    results = dict(runs={}, time_matched={})
+    for path in paths:
+        with open(path) as f:
+            part = json.load(f)
+        results['runs'].update(part['runs'])
+        results['time_matched'].update(part.get('time_matched', {}))
+        results.setdefault('settings', part['settings'])
+    return results
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument('--quick', action='store_true',
-                      help='2-CPU schedule (default): about an hour')
-    mode.add_argument('--full', action='store_true',
-                      help='longer schedule and more seeds, for a GPU')
+    parser.add_argument('--mode', choices=tuple(MODES), default='quick')
     parser.add_argument('--studies', nargs='+',
-                        choices=('seeds', 'widths', 'ablations'),
-                        default=['seeds', 'widths', 'ablations'])
+                        choices=('convergence', 'seeds', 'widths', 'regime'),
+                        default=['convergence', 'seeds'])
     parser.add_argument('--netaug', default=PAIR['netaug'])
     parser.add_argument('--baseline', default=PAIR['baseline'])
     parser.add_argument('--seeds', type=int, nargs='+',
-                        help='seeds of the seeds study')
-    parser.add_argument('--study-seeds', type=int, nargs='+',
-                        help='seeds of the widths and ablation studies')
+                        help='seeds of the seeds study (5 for a headline)')
+    parser.add_argument('--regime-seeds', type=int, nargs='+',
+                        help='seeds of the convergence, widths and regime '
+                        'studies')
     parser.add_argument('--widths', type=float, nargs='+',
-                        default=[0.25, 0.35, 0.5, 0.75])
+                        default=[0.25, 0.35, 0.5])
+    parser.add_argument('--variants', nargs='+', choices=tuple(VARIANTS),
+                        default=list(VARIANTS))
     parser.add_argument('--work-dir', default='work_dirs/accuracy')
     parser.add_argument('--out', help='results JSON (default: '
-                        'WORK_DIR/<quick|full>.json); finished runs in it '
-                        'are not run again')
+                        'WORK_DIR/<mode>.json); finished runs in it are '
+                        'not run again')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='applied to every run')
     parser.add_argument('--png-dir', help='also write the plots here')
-    parser.add_argument('--plot-only', metavar='RESULTS_JSON',
-                        help='print and plot an earlier run; train nothing')
+    parser.add_argument('--plot-only', nargs='+', metavar='RESULTS_JSON',
+                        help='print and plot earlier runs (merged); train '
+                        'nothing')
     args = parser.parse_args()
     if args.plot_only:
-        with open(args.plot_only) as f:
-            results = json.load(f)
+        results = merge(args.plot_only)
         print(report(results))
         if args.png_dir:
             from accuracy_plots import plot_all
-            print('\n'.join(plot_all(results, args.png_dir)))
+            print('\n'.join(plot_all(results, args.png_dir, comparison,
+                                     convergence_rows)))
         return
-    name = 'full' if args.full else 'quick'
-    m = MODES[name]
+    m = MODES[args.mode]
     args.seeds = args.seeds or m['seeds']
-    args.study_seeds = args.study_seeds or m['study_seeds']
-    args.epochs, args.images = m['epochs'], m['images']
-    args.val_images, args.mode_options = m['val_images'], m['options']
-    # the schedule knobs exist only in the procedural configs
-    args.schedule = 'procedural/' in args.netaug
-    if not args.schedule:  # another pair: name its results after it
-        name = osp.splitext(osp.basename(args.netaug))[0]
-    args.out = args.out or osp.join(args.work_dir, f'{name}.json')
+    args.regime_seeds = args.regime_seeds or m['regime_seeds']
+    args.widen, args.wider, args.epochs = m['widen'], m['wider'], m['epochs']
+    args.mode_options = m['options']
+    args.out = osp.abspath(
+        args.out or osp.join(args.work_dir, f'{args.mode}.json'))
     os.chdir(ROOT)
-    if 'demo/' in args.netaug:
-        make_shapes_dataset('data/demo/shapes')
-    results = dict(runs={})
-    if osp.exists(args.out):
-        with open(args.out) as f:
-            results = json.load(f)
-    results['settings'] = dict(
-        mode=name, netaug=args.netaug, baseline=args.baseline,
-        seeds=args.seeds, study_seeds=args.study_seeds,
-        widths=args.widths if 'widths' in args.studies else [],
-        epochs=args.epochs if args.schedule else None,
-        images_per_epoch=args.images if args.schedule else None,
-        size=160)
-    todo = [r for r in plan(args) if r[0] not in results['runs']]
-    print(f'{len(todo)} runs to do, results in {args.out}', flush=True)
-    for i, (key, method, cfg, options, seed) in enumerate(todo, 1):
-        work_dir = osp.join(args.work_dir, name,
+    settings = dict(
+        mode=args.mode, netaug=args.netaug, baseline=args.baseline,
+        widen=args.widen, wider=args.wider, epochs=args.epochs,
+        size=m['size'], options=m['options'])
+    done = 0
+    while True:
+        with locked_results(args.out) as results:
+            results['settings'] = settings
+            claimed = results.setdefault('claimed', {})
+            for key, pid in list(claimed.items()):
+                if not _alive(pid):  # a worker that died
+                    del claimed[key]
+            # re-planned each time: a time-matched run becomes possible
+            # once its NetAug twin's time is known
+            todo = [r for r in plan(args, results)
+                    if r[0] not in results['runs'] and r[0] not in claimed]
+            if todo:
+                key, arm, cfg, options, seed = todo[0]
+                claimed[key] = os.getpid()
+            busy = bool(claimed)
+        if not todo:
+            if not busy:
+                break
+            time.sleep(15)  # another worker's run may unlock more
+            continue
+        work_dir = osp.join(args.work_dir, args.mode,
                             key.replace('|', '_').replace(' ', '-'))
         result = train_once(cfg, seed, work_dir, options)
-        result.update(method=method, config=cfg, options=options, seed=seed)
-        results['runs'][key] = result
-        os.makedirs(osp.dirname(args.out) or '.', exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=1)
-        print(f'[{i}/{len(todo)}] {key}: mAP {result["bbox_mAP"]:.3f} '
-              f'mAP@50 {result["bbox_mAP_50"]:.3f} '
-              f'({result["seconds"] / 60:.1f} min)', flush=True)
+        result.update(arm=arm, widen=options['model.backbone.widen_factor'],
+                      variant=key.split('|')[2], config=cfg,
+                      options=options, seed=seed)
+        with locked_results(args.out) as results:
+            results['runs'][key] = result
+            results['claimed'].pop(key, None)
+        done += 1
+        print(f'[{done}, {len(todo) - 1} left] {key}: mAP '
+              f'{result["bbox_mAP"]:.3f} ({result["seconds"] / 60:.1f} min)',
+              flush=True)
+    with open(args.out) as f:
+        results = json.load(f)
     print(report(results))
     if args.png_dir:
         from accuracy_plots import plot_all
-        print('\n'.join(plot_all(results, args.png_dir)))
+        print('\n'.join(plot_all(results, args.png_dir, comparison,
+                                 convergence_rows)))
 
 
 if __name__ == '__main__':

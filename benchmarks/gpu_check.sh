@@ -31,6 +31,6 @@ echo "== short accuracy run on CUDA (procedural shapes, seed 0) =="
 $PY benchmarks/accuracy.py --studies seeds --seeds 0 \
   --work-dir "$OUT/accuracy" --out "$OUT/accuracy/results.json" \
   2>&1 | tee "$OUT/accuracy.log"
-grep -q "paired difference" "$OUT/accuracy.log" \
+grep -q "NetAug against the three controls" "$OUT/accuracy.log" \
   || { echo "accuracy run incomplete"; exit 1; }
 echo "gpu_check: OK"

@@ -96,8 +96,9 @@ def test_config_evaluates_without_annotation_file():
         pred.pred_instances = gt.clone()
         pred.pred_instances.scores = torch.ones(len(gt))
         metric.process({}, [pred.to_dict()])
-    assert dataset.metainfo['classes'] == PROCEDURAL_DEFAULT_CLASSES
-    assert cfg.model.bbox_head.num_classes == len(PROCEDURAL_DEFAULT_CLASSES)
+    assert dataset.metainfo['classes'] == tuple(cfg.classes)
+    assert set(cfg.classes) <= set(PROCEDURAL_DEFAULT_CLASSES)
+    assert cfg.model.bbox_head.num_classes == len(cfg.classes)
     assert metric.evaluate(len(dataset))['coco/bbox_mAP'] == 1.0
 
 
