@@ -9,7 +9,8 @@ from mmdet.models.utils import make_divisible
 from mmengine.model import BaseModule
 
 from mmnetaug.registry import MODELS
-from mmnetaug.space import WIDTH, WidthChoice, check_factors
+from mmnetaug.space import WidthChoice, check_factors
+from mmnetaug.widths import MMDET, width_choice
 from ..layers import (NetAugInvertedResidual, dynamic_conv_cfg,
                       dynamic_norm_cfg)
 from .staged_backbone import StagedBackboneMixin
@@ -26,12 +27,6 @@ NETAUG_INIT_CFG = [
         distribution='uniform'),
     dict(type='Constant', val=1, layer=['_BatchNorm'])
 ]
-
-
-def wide_widths(base: int, factors) -> tuple:
-    """Channel choices of one knob: base first, rounded as mmdet rounds."""
-    widths = [base] + [make_divisible(base * f, 8) for f in factors[1:]]
-    return tuple(sorted(set(widths)))
 
 
 @MODELS.register_module()
@@ -52,8 +47,12 @@ class NetAugMobileNetV2(StockTwinMixin, StagedBackboneMixin, BaseModule):
         augment_outputs (bool): whether the stages in ``out_indices`` vary
             their width too. A stock neck needs base-width inputs (False);
             a NetAug neck reads any width (True).
+
+    Widths are rounded as mmdet rounds them (``mmnetaug.widths``, rule
+    ``'mmdet'``, also the rule of the outputs a neck reads).
     """
     stock_type = 'MobileNetV2'
+    width_rule = MMDET
     eval_frozen_conv1 = False  # as mmdet's MobileNetV2
     netaug_args = ('width_factors', 'expand_factors', 'augment_outputs')
     arch_settings = MobileNetV2.arch_settings
@@ -103,9 +102,9 @@ class NetAugMobileNetV2(StockTwinMixin, StagedBackboneMixin, BaseModule):
             conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
             with_cp=with_cp)
 
-        self.stem_choice = WidthChoice(
-            wide_widths(make_divisible(32 * widen_factor, 8),
-                        self.width_factors), WIDTH)
+        self.stem_choice = width_choice(
+            make_divisible(32 * widen_factor, 8), self.width_factors,
+            self.width_rule)
         self.conv1 = ConvModule(
             3, self.stem_choice.max, 3, stride=2, padding=1, act_cfg=act_cfg,
             **cfg)
@@ -125,8 +124,8 @@ class NetAugMobileNetV2(StockTwinMixin, StagedBackboneMixin, BaseModule):
 
         self.out_channel = (
             int(1280 * widen_factor) if widen_factor > 1.0 else 1280)
-        self.conv2_choice = WidthChoice(
-            wide_widths(self.out_channel, self._factors_of(7)), WIDTH)
+        self.conv2_choice = width_choice(self.out_channel,
+                                         self._factors_of(7), self.width_rule)
         self.conv2 = ConvModule(
             choice.max, self.conv2_choice.max, 1, act_cfg=act_cfg, **cfg)
         self.layers.append('conv2')
@@ -152,8 +151,8 @@ class NetAugMobileNetV2(StockTwinMixin, StagedBackboneMixin, BaseModule):
                 out_choice = in_choice
             else:
                 if stage_choice is None:
-                    stage_choice = WidthChoice(
-                        wide_widths(out_channels, width_factors), WIDTH)
+                    stage_choice = width_choice(out_channels, width_factors,
+                                                self.width_rule)
                 out_choice = stage_choice
             blocks.append(
                 NetAugInvertedResidual(
@@ -166,6 +165,11 @@ class NetAugMobileNetV2(StockTwinMixin, StagedBackboneMixin, BaseModule):
                     **self.block_cfg))
             in_choice = out_choice
         return nn.Sequential(*blocks), in_choice
+
+    def out_width_choices(self) -> List[WidthChoice]:
+        """The width knob of each output, in output order."""
+        entries = self.stage_choices + [self.conv2_choice]
+        return [entries[i] for i in self.out_indices]
 
     def netaug_choices(self) -> List[WidthChoice]:
         """Knobs owned here; blocks list their own (stage widths, expand)."""

@@ -5,23 +5,14 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 
-from mmnetaug.space import WIDTH, WidthChoice, check_factors
+from mmnetaug.space import WidthChoice, check_factors
+from mmnetaug.widths import INTERFACE_RULE, REFERENCE, width_choice
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
-from ..layers.netaug_tiny_inverted_residual import (NetAugTinyInvertedResidual,
-                                                    reference_round)
+from ..layers.netaug_tiny_inverted_residual import NetAugTinyInvertedResidual
 from .netaug_mobilenet_v2 import NETAUG_INIT_CFG
 from ..stock_twin import StockTwinMixin
 from .tiny_arch import TinyNetSpec
 from .tiny_base import TinyBackboneMixin
-
-
-def reference_widths(base: int, factors: Sequence[float]) -> tuple:
-    """Choices of a width knob, rounded as the reference rounds them.
-
-    The reference's ``aug_width(base, factors, 1)``: round half up, no
-    multiple-of-8 rounding (e.g. 16 x [1, 1.8, 2.6] -> 16, 29, 42).
-    """
-    return tuple(sorted({reference_round(base * f) for f in factors}))
 
 
 class NetAugTinyNetBackbone(StockTwinMixin, TinyBackboneMixin, BaseModule):
@@ -42,8 +33,15 @@ class NetAugTinyNetBackbone(StockTwinMixin, TinyBackboneMixin, BaseModule):
 
     Layers after the last output never run in training, so they get no
     knobs (base width only); eval still runs them so export sees them.
+
+    Rounding (``mmnetaug.widths``): inner knobs round as the reference's
+    ``aug_width(base, factors, 1)`` (rule ``'reference'``: round half up,
+    e.g. 16 x [1, 1.8, 2.6] -> 16, 29, 42); the knobs of the outputs, which
+    a NetAug neck reads when ``augment_outputs``, round with the interface
+    rule every neck allocates with.
     """
     stock_type: str = None
+    width_rule = REFERENCE
     netaug_args = ('width_factors', 'expand_factors', 'augment_outputs')
 
     def __init__(self,
@@ -71,12 +69,16 @@ class NetAugTinyNetBackbone(StockTwinMixin, TinyBackboneMixin, BaseModule):
         last = self.out_indices[-1]
         self.num_train_run = last + 1
 
-        stem_factors = self.width_factors
-        if spec.layers[0][0].with_res_shortcut and self._factors_of(0) == (
-                1.0, ):
-            stem_factors = (1.0, )  # layer1 keeps the stem's width
-        self.stem_choice = WidthChoice(
-            reference_widths(spec.stem_channels, stem_factors), WIDTH)
+        # the entry whose knob each layer outputs: a layer of identity
+        # blocks only passes its input's knob on (-1: the stem's)
+        self._knob_owner, owner = [], -1
+        for i, layer in enumerate(spec.layers):
+            if not all(b.with_res_shortcut for b in layer):
+                owner = i
+            self._knob_owner.append(owner)
+        self._knob_owner.append(len(spec.layers))  # conv2 owns its knob
+
+        self.stem_choice = self._knob(spec.stem_channels, -1)
         self.conv1 = ConvModule(
             3,
             self.stem_choice.max,
@@ -96,9 +98,7 @@ class NetAugTinyNetBackbone(StockTwinMixin, TinyBackboneMixin, BaseModule):
                     out_choice = choice
                 else:
                     if layer_choice is None:
-                        layer_choice = WidthChoice(
-                            reference_widths(b.out_channels,
-                                             self._factors_of(i)), WIDTH)
+                        layer_choice = self._knob(b.out_channels, i)
                     out_choice = layer_choice
                 blocks.append(
                     NetAugTinyInvertedResidual(
@@ -122,9 +122,8 @@ class NetAugTinyNetBackbone(StockTwinMixin, TinyBackboneMixin, BaseModule):
 
         self.conv2_choice = None
         if spec.conv2_channels:
-            self.conv2_choice = WidthChoice(
-                reference_widths(spec.conv2_channels,
-                                 self._factors_of(len(spec.layers))), WIDTH)
+            self.conv2_choice = self._knob(spec.conv2_channels,
+                                           len(spec.layers))
             self.conv2 = ConvModule(
                 choice.max,
                 self.conv2_choice.max,
@@ -133,13 +132,22 @@ class NetAugTinyNetBackbone(StockTwinMixin, TinyBackboneMixin, BaseModule):
                 **cfg)
             self.stage_choices.append(self.conv2_choice)
 
-    def _factors_of(self, index: int) -> tuple:
-        """Width factors of entry ``index``: fixed when nothing samples it."""
-        if index > self.out_indices[-1]:
-            return (1.0, )
-        if index in self.out_indices and not self.augment_outputs:
-            return (1.0, )
-        return self.width_factors
+    def _knob(self, base: int, owner: int) -> WidthChoice:
+        """The width knob created by entry ``owner`` (-1: the stem) and
+        output by the entries it serves: fixed if the owner never runs in
+        training or it feeds a fixed output, rounded with the interface rule
+        if it is an output.
+        """
+        served = [i for i, o in enumerate(self._knob_owner) if o == owner]
+        outputs = set(served) & set(self.out_indices)
+        fixed = owner > self.out_indices[-1] or (outputs and
+                                                 not self.augment_outputs)
+        return width_choice(base, (1.0, ) if fixed else self.width_factors,
+                            INTERFACE_RULE if outputs else self.width_rule)
+
+    def out_width_choices(self) -> List[WidthChoice]:
+        """The width knob of each output, in output order."""
+        return [self.stage_choices[i] for i in self.out_indices]
 
     def netaug_choices(self) -> List[WidthChoice]:
         """Knobs owned here; blocks list their own (layer widths, expand)."""

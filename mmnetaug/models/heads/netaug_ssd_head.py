@@ -9,9 +9,9 @@ from mmdet.models.dense_heads import SSDHead
 from mmnetaug.ops import DynamicConv2d
 from mmnetaug.registry import MODELS
 from mmnetaug.space import check_factors
+from mmnetaug.widths import check_input, max_width
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
 from ..stock_twin import StockTwinMixin
-from ..necks.widths import check_input, max_width
 
 
 @MODELS.register_module()

@@ -9,10 +9,10 @@ from mmdet.models.dense_heads import YOLOV3Head
 from mmnetaug.ops import DynamicConv2d
 from mmnetaug.registry import MODELS
 from mmnetaug.space import WidthChoice, check_factors
+from mmnetaug.widths import (check_input, max_width, resolve_in_factors,
+                              width_choice)
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
 from ..stock_twin import StockTwinMixin
-from ..necks.widths import (check_input, max_width, resolve_in_factors,
-                            width_choice)
 
 
 @MODELS.register_module()

@@ -7,6 +7,7 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 
 from mmnetaug.space import EXPAND, WidthChoice
+from mmnetaug.widths import MMDET, round_hidden
 from .channel_sorting import sort_hidden_channels
 from .dynamic_cfg import dynamic_conv_cfg, dynamic_norm_cfg
 
@@ -47,7 +48,7 @@ class NetAugInvertedResidual(BaseModule):
             WidthChoice(expand_factors, EXPAND)
             if self.with_expand_conv else None)
         mid_channels = (
-            int(round(in_channels * expand_ratio * max(expand_factors)))
+            self.hidden_channels(in_channels, max(expand_factors))
             if self.with_expand_conv else in_channels)
         out_channels = in_channels if with_res_shortcut else out_choice.max
         cfg = dict(
@@ -68,6 +69,10 @@ class NetAugInvertedResidual(BaseModule):
         self.linear_conv = ConvModule(
             mid_channels, out_channels, 1, act_cfg=None, **cfg)
 
+    def hidden_channels(self, in_channels: int, factor: float) -> int:
+        """mmdet's ``int(round(input width x ratio))``, times the factor."""
+        return round_hidden(in_channels * self.expand_ratio * factor, MMDET)
+
     def netaug_choices(self) -> List[WidthChoice]:
         knobs = [] if self.with_res_shortcut else [self.out_choice]
         return knobs + ([self.expand_choice] if self.expand_choice else [])
@@ -78,9 +83,9 @@ class NetAugInvertedResidual(BaseModule):
             in_channels = int(x.size(1))  # a plain int under jit tracing
             out = x
             if self.with_expand_conv:
-                self.expand_conv.conv.active_out_channels = int(
-                    round(in_channels * self.expand_ratio *
-                          self.expand_choice.value))
+                self.expand_conv.conv.active_out_channels = \
+                    self.hidden_channels(in_channels,
+                                         self.expand_choice.value)
                 out = self.expand_conv(out)
             out = self.depthwise_conv(out)
             self.linear_conv.conv.active_out_channels = (

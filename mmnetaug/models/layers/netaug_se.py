@@ -4,13 +4,14 @@ from typing import List, Optional
 import torch
 import torch.nn as nn
 
+from mmnetaug.widths import REFERENCE, round_hidden
 from .dynamic_cfg import dynamic_conv_cfg
 from .tiny_se import TinySELayer
 
 
 def _mid_channels(channels: int, reduction: float) -> int:
     """Reference rounding (``make_divisible(v, 1)``: round half up)."""
-    return max(1, int(channels / reduction + 0.5))
+    return round_hidden(channels / reduction, REFERENCE)
 
 
 class NetAugSELayer(TinySELayer):

@@ -4,15 +4,11 @@ from typing import List, Optional, Sequence
 import torch
 
 from mmnetaug.space import EXPAND, WidthChoice
+from mmnetaug.widths import REFERENCE, round_hidden
 from .channel_sorting import sort_hidden_channels
 from .dynamic_cfg import dynamic_conv_cfg, dynamic_norm_cfg
 from .netaug_se import NetAugSELayer
 from .tiny_inverted_residual import TinyInvertedResidual
-
-
-def reference_round(value: float) -> int:
-    """The reference's ``make_divisible(v, 1)``: round half up, >= 1."""
-    return max(1, int(value + 0.5))
 
 
 class NetAugTinyInvertedResidual(TinyInvertedResidual):
@@ -83,7 +79,8 @@ class NetAugTinyInvertedResidual(TinyInvertedResidual):
             init_cfg=init_cfg)
 
     def hidden_channels(self, in_channels: int, factor: float) -> int:
-        return reference_round(in_channels * self.expand_ratio * factor)
+        return round_hidden(in_channels * self.expand_ratio * factor,
+                            REFERENCE)
 
     def build_se(self, channels, se_channels, conv_cfg):
         return NetAugSELayer(

@@ -8,9 +8,10 @@ from mmengine.model import BaseModule
 
 from mmnetaug.registry import MODELS
 from mmnetaug.space import WidthChoice, check_factors
+from mmnetaug.widths import (check_input, max_width, resolve_in_factors,
+                              width_choice)
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
 from ..stock_twin import StockTwinMixin
-from .widths import check_input, max_width, resolve_in_factors, width_choice
 
 
 @MODELS.register_module()

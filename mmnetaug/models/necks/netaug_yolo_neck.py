@@ -8,10 +8,11 @@ from mmengine.model import BaseModule
 
 from mmnetaug.registry import MODELS
 from mmnetaug.space import WidthChoice, check_factors
+from mmnetaug.widths import (check_input, max_width, resolve_in_factors,
+                              width_choice)
 from ..layers import dynamic_conv_cfg, dynamic_norm_cfg
 from ..stock_twin import StockTwinMixin
 from .netaug_detection_block import NetAugDetectionBlock
-from .widths import check_input, max_width, resolve_in_factors, width_choice
 
 
 @MODELS.register_module()
