@@ -64,6 +64,7 @@ if __name__ == '__main__':
             'mmnetaug':
             ['.mim/configs/**/*', '.mim/tools/*', '.mim/model-index.yml']
         },
+        license='Apache License 2.0',
         python_requires='>=3.8',
         install_requires=[
             'mmengine==0.10.7', 'mmcv==2.1.0', 'mmdet==3.3.0', 'pycocotools'
