@@ -317,8 +317,7 @@ def comparison(results, widen, variant, epochs, seeds=None) -> dict:
     out['n'] = len(netaug)
     for control in CONTROLS:
         runs = control_runs(results, control, widen, variant, epochs)
-        runs = {s: r for s, r in runs.items()
-                if seeds is None or s in seeds}
+        runs = {s: r for s, r in runs.items() if s in netaug}  # paired
         out['arms'][control] = mean_std(r['bbox_mAP'] for r in runs.values())
         pairs = paired(results, 'netaug', control, widen, variant, epochs,
                        seeds)
@@ -382,14 +381,23 @@ def report(results: dict) -> str:
                          f'{_pm(r["loss"], 1)} | {r["minutes"]:.1f} |')
         by = {r['name']: r for r in conv}
         if '1x' in by and '2x' in by:
-            pairs = [(b['bbox_mAP'] - a['bbox_mAP']) for a, b in zip(
-                find(results, 'baseline', s['widen'], 'default',
-                     s['epochs']).values(),
-                find(results, 'baseline', s['widen'], 'default',
-                     2 * s['epochs']).values()) if a['seed'] == b['seed']]
+            one = find(results, 'baseline', s['widen'], 'default',
+                       s['epochs'])
+            two = find(results, 'baseline', s['widen'], 'default',
+                       2 * s['epochs'])
+            pairs = [two[k]['bbox_mAP'] - one[k]['bbox_mAP'] for k in one
+                     if k in two]
+            wide = find(results, 'baseline', s['wider'], 'default',
+                        s['epochs'])
+            wider = [wide[k]['bbox_mAP'] - one[k]['bbox_mAP'] for k in one
+                     if k in wide]
             if pairs:
                 lines.append(f'\n2x minus 1x, paired: '
                              f'{_pm(mean_std(pairs))} (n={len(pairs)})')
+            if wider:
+                lines.append(f'x{s["wider"]} minus x{s["widen"]} (1x), '
+                             f'paired: {_pm(mean_std(wider))} '
+                             f'(n={len(wider)})')
     header = ['| setting | n | NetAug | ' +
               ' | '.join(ARM_NAMES[c] for c in CONTROLS) +
               ' | NetAug - ' + ' | NetAug - '.join(

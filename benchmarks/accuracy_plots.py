@@ -84,7 +84,7 @@ def plot_differences(results, png, comparison):
     if not rows:
         return None
     controls = ('baseline', 'netaug_w0', 'baseline_time')
-    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(rows) + 1.6))
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.6))
     height = 0.26
     for j, control in enumerate(controls):
         ys = [i + (j - 1) * height for i in range(len(rows))]
@@ -99,7 +99,7 @@ def plot_differences(results, png, comparison):
     ax.invert_yaxis()
     ax.axvline(0, color='k', lw=0.8)
     ax.set_xlabel('paired mAP difference (mean +/- std over seeds)')
-    ax.legend(fontsize=7, loc='best')
+    ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5))
     ax.set_title('NetAug against each control', fontsize=9)
     return _save(fig, png)
 

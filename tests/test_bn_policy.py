@@ -32,8 +32,9 @@ def _batch():
         dict(type='Resize', scale=(96, 96), keep_ratio=True),
         dict(type='PackDetInputs')
     ]
+    classes = load_cfg('procedural/baseline_yolo_mbv2_shapes.py').classes
     data = ProceduralShapesDataset(num_images=4, seed=0, img_size=96,
-                                   pipeline=pipeline)
+                                   classes=classes, pipeline=pipeline)
     return pseudo_collate([data[i] for i in range(4)])
 
 
