@@ -193,14 +193,20 @@ def _arm_config(args, arm) -> str:
     return args.netaug if arm.startswith('netaug') else args.baseline
 
 
+def _variant_applies(arm, variant) -> bool:
+    """Whether ``variant`` changes ``arm`` (the w0 control keeps its zero
+    loss weight, so a loss-weight variant leaves it as it is)."""
+    if variant == 'default':
+        return False
+    scope, opts = VARIANTS[variant]
+    return scope == 'all' or arm == 'netaug' or (
+        arm == 'netaug_w0' and 'train_cfg.aug_loss_weight' not in opts)
+
+
 def _arm_options(arm, variant) -> dict:
     options = {}
-    if variant != 'default':
-        scope, opts = VARIANTS[variant]
-        if scope == 'all' or arm == 'netaug' or (
-                arm == 'netaug_w0'
-                and 'train_cfg.aug_loss_weight' not in opts):
-            options.update(opts)
+    if _variant_applies(arm, variant):
+        options.update(VARIANTS[variant][1])
     if arm == 'netaug_w0':
         options['train_cfg.aug_loss_weight'] = 0.0
     return options
@@ -291,12 +297,7 @@ def find(results, arm, widen, variant, epochs=None, seeds=None):
 def control_runs(results, arm, widen, variant, epochs):
     """The runs a variant is compared with: its own arm where the variant
     changes every arm (or for w0, where it applies), else the default."""
-    own = variant
-    if variant != 'default':
-        scope, opts = VARIANTS[variant]
-        changes = scope == 'all' or (arm == 'netaug_w0' and
-                                     'train_cfg.aug_loss_weight' not in opts)
-        own = variant if changes else 'default'
+    own = variant if _variant_applies(arm, variant) else 'default'
     ep = None if arm == 'baseline_time' else epochs
     return find(results, arm, widen, own, ep)
 
