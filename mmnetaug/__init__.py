@@ -2,12 +2,11 @@
 
 Importing the package registers its modules, loops and hooks.
 """
-# mmengine 0.10.7 resolves 'pkg::sub/cfg.py' bases only for the packages in
-# its MODULE2PACKAGE table; adding ours lets other projects inherit
-# 'mmnetaug::demo/...' configs once mmnetaug is imported.
-from mmengine.config.utils import MODULE2PACKAGE
+# other projects inherit 'mmnetaug::demo/...' configs once mmnetaug is
+# imported, after an editable or a regular install; see config_scope.py
+from . import config_scope
 
-MODULE2PACKAGE.setdefault('mmnetaug', 'mmnetaug')
+config_scope.register()
 
 # torch >= 2.6 loads checkpoints with weights_only=True: allow-list what
 # mmengine's checkpoints hold (and nothing else); see checkpoint_globals.py

@@ -1,10 +1,13 @@
-"""A regular install ships configs in .mim, so other projects can inherit
-``mmnetaug::folder/config.py`` configs (after ``import mmnetaug``)."""
-import os
+"""Other projects inherit ``mmnetaug::folder/config.py`` configs after the
+README's editable install and after a plain ``pip install .``: each is done
+into a fresh venv from a copy of the checkout, and a user's config in another
+folder is read there."""
 import os.path as osp
 import shutil
 import subprocess
 import sys
+
+import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -18,32 +21,43 @@ print(cfg.model.backbone.type, cfg.model.backbone.widen_factor)
 '''
 
 
-def test_installed_package_resolves_mmnetaug_configs(tmp_path):
-    src = tmp_path / 'src'
-    files = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split()
+def copy_checkout(dst):
+    """Tracked and untracked-but-not-ignored files: what a clone holds."""
+    files = subprocess.run(
+        ['git', 'ls-files', '--cached', '--others', '--exclude-standard'],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for name in files:
-        dst = src / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(osp.join(ROOT, name), dst)
-    site = tmp_path / 'site'
+        if osp.isfile(osp.join(ROOT, name)):
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(osp.join(ROOT, name), dst / name)
+
+
+@pytest.mark.parametrize('editable', [True, False],
+                         ids=['pip-install-e', 'pip-install'])
+def test_installed_package_resolves_mmnetaug_configs(tmp_path, editable):
+    src = tmp_path / 'src'
+    copy_checkout(src)
+    venv = tmp_path / 'venv'
+    # the venv sees torch/mmcv/mmdet from this interpreter; pip and
+    # setuptools come from there too (no registry access needed)
+    subprocess.run([sys.executable, '-m', 'venv', '--system-site-packages',
+                    '--without-pip', str(venv)], check=True)
+    python = str(venv / 'bin' / 'python')
     proc = subprocess.run(
-        [sys.executable, '-m', 'pip', 'install', '-q', '--no-deps',
-         '--no-build-isolation', '--no-index', '--target', str(site),
-         str(src)], capture_output=True, text=True)
+        [python, '-m', 'pip', 'install', '-q', '--no-deps',
+         '--no-build-isolation', '--no-index'] + (['-e'] if editable else [])
+        + [str(src)], capture_output=True, text=True, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert osp.isfile(site / 'mmnetaug' / '.mim' / 'configs' /
-                      'netaug_yolo_mbv2.py')
-    user_cfg = tmp_path / 'my_project_cfg.py'
+
+    user = tmp_path / 'my_project'
+    user.mkdir()
     # mmengine 0.10.7 wants 'package::folder/config.py'
-    user_cfg.write_text(
+    (user / 'my_cfg.py').write_text(
         "_base_ = 'mmnetaug::demo/netaug_yolo_mbv2_demo.py'\n"
         "model = dict(backbone=dict(widen_factor=0.5))\n")
-    env = dict(os.environ, PYTHONPATH=str(site))
-    proc = subprocess.run([sys.executable, '-c', CHECK, str(user_cfg)],
-                          capture_output=True, text=True, env=env,
-                          cwd=str(tmp_path))
+    proc = subprocess.run([python, '-c', CHECK, 'my_cfg.py'],
+                          capture_output=True, text=True, cwd=str(user))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = proc.stdout.strip().splitlines()
-    assert lines[-2].startswith(str(site))
-    assert lines[-1] == 'mmnetaug.NetAugMobileNetV2 0.5'
+    imported_from, backbone = proc.stdout.strip().splitlines()[-2:]
+    assert imported_from.startswith(str(src if editable else venv))
+    assert backbone == 'mmnetaug.NetAugMobileNetV2 0.5'
