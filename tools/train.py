@@ -58,6 +58,13 @@ def build_cfg(args) -> Config:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+        # log the steps the loss scaler skips (inf/nan gradients)
+        hooks = cfg.get('custom_hooks') or []
+        if not any(str(h.get('type', '')).endswith('AmpSkippedStepsHook')
+                   for h in hooks):
+            cfg.custom_hooks = list(hooks) + [
+                dict(type='mmnetaug.AmpSkippedStepsHook')
+            ]
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \
                 cfg.auto_scale_lr:

@@ -1,3 +1,4 @@
+from .amp_hooks import AmpSkippedStepsHook
 from .bn_calibration import recalibrate_bn
 from .hooks import NetAugHook
 from .loops import NetAugIterBasedTrainLoop, NetAugTrainLoop
@@ -5,7 +6,7 @@ from .netaug_step import (frozen_bn_stats, iteration_generator,
                           netaug_train_step)
 
 __all__ = [
-    'NetAugHook', 'NetAugTrainLoop', 'NetAugIterBasedTrainLoop',
+    'NetAugHook', 'AmpSkippedStepsHook', 'NetAugTrainLoop', 'NetAugIterBasedTrainLoop',
     'netaug_train_step', 'iteration_generator', 'frozen_bn_stats',
     'recalibrate_bn'
 ]
