@@ -3,8 +3,8 @@
 Counts the baseline (stock) detectors of ``configs/tiny_backbones`` at a
 320x320 input, the NetAug supernets' sizes (training only), and the tiny
 backbones as ImageNet classifiers against the numbers the NetAug paper
-quotes. Counting follows the reference code (see
-``mmnetaug/models/backbones/tiny_profile.py``). CPU only, about 15 s.
+quotes. Counting follows the reference code (see ``tiny_profile.py``
+here). CPU only, about 15 s.
 
     python benchmarks/tiny_backbone_complexity.py            # rewrite docs
     python benchmarks/tiny_backbone_complexity.py --check    # exit 1 if stale
@@ -19,10 +19,10 @@ from mmengine.config import Config
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from benchmarks.tiny_classifier import build_imagenet_classifier  # noqa
+from benchmarks.tiny_profile import profile  # noqa: E402
+
 from mmnetaug.export import build_detector  # noqa: E402
-from mmnetaug.models.backbones.tiny_classifier import \
-    build_imagenet_classifier  # noqa: E402
-from mmnetaug.models.backbones.tiny_profile import profile  # noqa: E402
 
 CONFIG_DIR = osp.join(ROOT, 'configs', 'tiny_backbones')
 DOC = osp.join(ROOT, 'docs', 'tiny_backbones.md')

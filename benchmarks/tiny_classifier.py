@@ -2,15 +2,16 @@
 
 Detection does not use it. It exists so the models can be checked against
 the paper (params and MACs are quoted with the classifier, at ImageNet
-resolution) and so full reference checkpoints can be loaded and verified.
+resolution: ``tiny_backbone_complexity.py`` and the tests) and so full
+reference checkpoints can be verified: the state dict of this module is the
+layout ``tools/model_converters/netaug_reference_to_mmnetaug.py`` writes,
+so a converted checkpoint loads into it with mmengine's ``load_checkpoint``
+(``strict=True``).
 """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-
-from .tiny_reference_ckpt import (convert_reference_state_dict,
-                                  load_state_strict, read_reference_checkpoint)
 
 
 class TinyImageNetClassifier(nn.Module):
@@ -40,14 +41,6 @@ class TinyImageNetClassifier(nn.Module):
         if self.pre_logits is not None:
             x = self.pre_logits(x)
         return self.fc(x.flatten(1))
-
-    def load_reference(self, filename: str, arch: str) -> None:
-        """Load a whole reference ImageNet checkpoint (strict)."""
-        backbone, head = convert_reference_state_dict(
-            read_reference_checkpoint(filename), arch)
-        state = {f'backbone.{k}': v for k, v in backbone.items()}
-        state.update(head)
-        load_state_strict(self, state, f'reference checkpoint {filename}')
 
 
 def build_imagenet_classifier(

@@ -1,5 +1,6 @@
 """The paper's tiny backbones: architecture, NetAug twins, checkpoints,
 YOLOv3 training and export."""
+import importlib.util
 import math
 import os
 import os.path as osp
@@ -9,18 +10,17 @@ import sys
 
 import pytest
 import torch
+from benchmarks.tiny_classifier import build_imagenet_classifier
+from benchmarks.tiny_profile import profile
 from mmdet.models.backbones import MobileNetV2
 from mmengine.config import Config
-from mmengine.runner import Runner
+from mmengine.runner import Runner, load_checkpoint
 
 from mmnetaug.export import build_detector, to_static
 from mmnetaug.models import (MCUNet, MobileNetV3Large, NetAugMCUNet,
-                             NetAugMobileNetV3Large, NetAugProxylessNASMobile,
-                             NetAugTinyMobileNetV2, ProxylessNASMobile,
-                             TinyMobileNetV2)
-from mmnetaug.models.backbones.tiny_classifier import \
-    build_imagenet_classifier
-from mmnetaug.models.backbones.tiny_profile import profile
+                             NetAugMobileNetV2, NetAugMobileNetV3Large,
+                             NetAugProxylessNASMobile, NetAugTinyMobileNetV2,
+                             ProxylessNASMobile, TinyMobileNetV2)
 from mmnetaug.models.layers import (NetAugSELayer, NetAugTinyInvertedResidual,
                                     TinyInvertedResidual)
 from mmnetaug.space import (EXPAND, WIDTH, netaug_choices, sample_wide,
@@ -447,9 +447,32 @@ CKPT_CASES = {
      'weight'),
 }
 
+# the detection backbones a converted checkpoint initialises (static, NetAug)
+DETECTION_BACKBONES = {
+    key: MODELS[key][:2]
+    for key in ('tinymbv2', 'mcunet', 'proxylessnas', 'mbv3')
+}
+DETECTION_BACKBONES['mbv2'] = (
+    lambda **kw: MobileNetV2(widen_factor=0.35, **kw),
+    lambda **kw: NetAugMobileNetV2(widen_factor=0.35, **kw))
+CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
+                     'netaug_reference_to_mmnetaug.py')
 
-@pytest.mark.parametrize('key', list(CKPT_CASES))
-def test_reference_checkpoint_loads_into_static_and_netaug(key, tmp_path):
+
+@pytest.fixture(scope='module')
+def converter():
+    """tools/model_converters/netaug_reference_to_mmnetaug.py as a module."""
+    spec = importlib.util.spec_from_file_location('_netaug_reference_conv',
+                                                  CONVERTER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _reference_checkpoint(key, path):
+    """A randomised classifier of case ``key`` and its weights saved in the
+    reference layout (as the reference's DDP training saves them for
+    mcunet)."""
     arch, build, family, known_key = CKPT_CASES[key]
     source = _randomise(build_imagenet_classifier(build()))
     for p in source.parameters():
@@ -459,8 +482,7 @@ def test_reference_checkpoint_loads_into_static_and_netaug(key, tmp_path):
         for k, v in source.state_dict().items()
     }
     assert known_key in ref_state
-    path = tmp_path / 'ref.pth'
-    if key == 'mcunet':  # as saved by the reference's DDP training
+    if key == 'mcunet':
         torch.save(
             {'state_dict': {
                 f'module.{k}': v
@@ -468,32 +490,67 @@ def test_reference_checkpoint_loads_into_static_and_netaug(key, tmp_path):
             }}, path)
     else:
         torch.save(ref_state, path)
+    return source.eval()
+
+
+@pytest.mark.parametrize('key', list(CKPT_CASES))
+def test_converted_reference_checkpoint_loads_with_mmengine(
+        key, tmp_path, converter):
+    """The converter's output loads strictly into the whole classifier
+    (mmengine's load_checkpoint) and, through the standard ``init_cfg=dict(
+    type='Pretrained', prefix='backbone.')``, into the static detection
+    backbone and into its NetAug twin's base slice."""
+    arch, build = CKPT_CASES[key][:2]
+    path, dst = tmp_path / 'ref.pth', str(tmp_path / 'converted.pth')
+    source = _reference_checkpoint(key, path)
+    converter.main([str(path), dst, '--arch', arch])
 
     target = build_imagenet_classifier(build())
-    target.load_reference(str(path), arch)
+    load_checkpoint(target, dst, map_location='cpu', strict=True)
     for name, value in source.state_dict().items():
         assert torch.equal(target.state_dict()[name], value), name
     x = torch.randn(1, 3, 64, 64)
-    source.eval()
     target.eval()
     with torch.no_grad():
         assert torch.equal(target(x), source(x))
-    if key == 'mbv2':
-        return
-    # the detection backbones load it through their config argument
-    static_cls, netaug_cls = MODELS[key][:2]
-    for cls in (static_cls, netaug_cls):
-        backbone = cls(reference_checkpoint=str(path))
-        backbone.init_weights()
+        source.backbone.out_indices = (2, 4, 6)
+        refs = source.backbone(x)
+
+    init_cfg = dict(type='Pretrained', checkpoint=dst, prefix='backbone.')
+    for cls in DETECTION_BACKBONES[key]:
+        backbone = cls(out_indices=(2, 4, 6), init_cfg=init_cfg)
+        backbone.init_weights()  # a NetAug twin skips the stock-twin copy
         backbone.eval()
         with torch.no_grad():
-            outs = backbone(x)
-            source.backbone.out_indices = (2, 4, 6)
-            _close(outs, source.backbone(x))
-            source.backbone.out_indices = (MODELS[key][3], )
+            _close(backbone(x), refs)
+
     wrong = 'mbv3' if key != 'mbv3' else 'mcunet'
     with pytest.raises(ValueError, match='reference'):
-        build_imagenet_classifier(build()).load_reference(str(path), wrong)
+        converter.convert(str(path), str(tmp_path / 'wrong.pth'), wrong)
+    assert not osp.exists(tmp_path / 'wrong.pth')
+
+
+def test_converter_command_line(tmp_path):
+    """The tool as users run it: a fresh interpreter, ``src dst --arch``;
+    writes ``{'state_dict', 'meta'}`` and says how to load it."""
+    path, dst = tmp_path / 'ref.pth', tmp_path / 'out' / 'mcunet.pth'
+    _reference_checkpoint('mcunet', path)
+    argv = [CONVERTER, str(path), str(dst), '--arch', 'mcunet']
+    proc = subprocess.run(
+        [sys.executable] + argv,
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "prefix='backbone.'" in proc.stdout
+    ckpt = torch.load(dst, map_location='cpu', weights_only=True)
+    assert set(ckpt) == {'state_dict', 'meta'}
+    assert ckpt['meta']['backbone'] == dict(type='mmnetaug.MCUNet')
+    assert 'fc.weight' in ckpt['state_dict']
+    assert all(
+        k.startswith('backbone.') or k.startswith('fc.')
+        for k in ckpt['state_dict'])
 
 
 # --------------------------------------------------------------------------
@@ -614,7 +671,6 @@ def _check_in_fresh_interpreter(model, result, tmp_path):
     (lambda: ProxylessNASMobile(widen_factor=0), 'widen_factor'),
     (lambda: NetAugMCUNet(width_factors=(0.5, 1.0)), 'width_factors'),
     (lambda: NetAugMobileNetV3Large(expand_factors=()), 'expand_factors'),
-    (lambda: MCUNet(reference_checkpoint=3), 'reference_checkpoint'),
     (lambda: TinyInvertedResidual(
         8, 8, 8, stride=2, with_expand_conv=False, with_res_shortcut=True),
      'stride=1'),
@@ -626,13 +682,18 @@ def test_bad_arguments_name_the_field(build, match):
         build()
 
 
-def test_unknown_reference_arch_and_missing_file(tmp_path):
-    model = MCUNet(reference_checkpoint=str(tmp_path / 'none.pth'))
+def test_converter_refuses_unknown_arch_and_missing_file(tmp_path, converter):
     with pytest.raises(FileNotFoundError, match='none.pth'):
-        model.init_weights()
-    from mmnetaug.models.backbones.tiny_reference_ckpt import check_arch
+        converter.convert(
+            str(tmp_path / 'none.pth'), str(tmp_path / 'out.pth'), 'mcunet')
     with pytest.raises(ValueError, match='unknown reference arch'):
-        check_arch('resnet50')
+        converter.check_arch('resnet50')
+    with pytest.raises(SystemExit, match='unknown reference arch'):
+        converter.main(['none.pth', 'out.pth', '--arch', 'resnet50'])
+    with pytest.raises(ValueError, match='no width suffix'):
+        converter.build_backbone('mcunet-0.35')
+    assert converter.build_backbone('mbv3-0.5')[1] == dict(
+        type='mmnetaug.MobileNetV3Large', widen_factor=0.5)
 
 
 def test_frozen_stages_and_norm_eval():

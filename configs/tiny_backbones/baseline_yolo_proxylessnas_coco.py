@@ -2,9 +2,12 @@
 # NetAug) layers: the baseline twin of netaug_yolo_proxylessnas_coco.py. The
 # backbone is the reference ImageNet architecture with its own activations (not
 # the LeakyReLU of mmdet's YOLOv3-MobileNetV2) and starts from scratch.
-# To start from the reference ImageNet checkpoint (proxylessnas-0.35) on disk,
-# pass
-#   --cfg-options model.backbone.reference_checkpoint=/path/to/ckpt.pth
+# To start from the reference ImageNet checkpoint, convert it
+#   python tools/model_converters/netaug_reference_to_mmnetaug.py \
+#       ckpt.pth converted.pth --arch proxylessnas-0.35
+# and pass --cfg-options model.backbone.init_cfg.type=Pretrained
+#   model.backbone.init_cfg.checkpoint=converted.pth
+#   model.backbone.init_cfg.prefix=backbone.
 _base_ = './yolov3_tiny_coco.py'
 
 model = dict(

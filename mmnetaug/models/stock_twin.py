@@ -67,8 +67,7 @@ class StockTwinMixin:
         return shapes
 
     def loads_pretrained(self) -> bool:
-        return _is_pretrained(getattr(self, 'init_cfg', None)) or bool(
-            getattr(self, 'reference_checkpoint', None))
+        return _is_pretrained(getattr(self, 'init_cfg', None))
 
     def init_weights(self):
         """Reference init for the supernet, then the stock twin's init for

@@ -55,11 +55,9 @@ class NetAugTinyNetBackbone(StockTwinMixin, TinyBackboneMixin, BaseModule):
                  width_factors: Sequence[float] = (1.0, 1.8, 2.6),
                  expand_factors: Sequence[float] = (1.0, 1.6, 2.2, 2.8),
                  augment_outputs: bool = False,
-                 reference_checkpoint: Optional[str] = None,
                  init_cfg=NETAUG_INIT_CFG):
         super().__init__(init_cfg)
-        self._setup(spec, out_indices, frozen_stages, norm_eval,
-                    reference_checkpoint)
+        self._setup(spec, out_indices, frozen_stages, norm_eval)
         self.width_factors = check_factors('width_factors', width_factors)
         self.expand_factors = check_factors('expand_factors', expand_factors)
         self.augment_outputs = augment_outputs

@@ -20,15 +20,14 @@ class TinyBackboneMixin(StagedBackboneMixin):
 
     ``out_indices`` index ``spec.layer_names`` (``layer1``.. then ``conv2``
     where the model has one), as in mmdet's MobileNetV2. ``frozen_stages``
-    = k freezes ``conv1`` and the first k entries. ``reference_checkpoint``
-    is an ImageNet checkpoint of the reference code (user-supplied path),
-    loaded by ``init_weights`` through the key mapping.
+    = k freezes ``conv1`` and the first k entries. ImageNet checkpoints of
+    the reference code load through mmengine's ``init_cfg=dict(type=
+    'Pretrained', prefix='backbone.')`` once converted by
+    ``tools/model_converters/netaug_reference_to_mmnetaug.py``.
     """
-    reference_arch: str = None
 
     def _setup(self, spec: TinyNetSpec, out_indices: Sequence[int],
-               frozen_stages: int, norm_eval: bool,
-               reference_checkpoint: Optional[str]) -> None:
+               frozen_stages: int, norm_eval: bool) -> None:
         num = len(spec.layer_names)
         out_indices = tuple(out_indices)
         if not out_indices or not set(out_indices).issubset(range(num)) \
@@ -42,28 +41,16 @@ class TinyBackboneMixin(StagedBackboneMixin):
         if frozen_stages not in range(-1, num + 1):
             raise ValueError(f'frozen_stages must be in range(-1, {num + 1}) '
                              f'for {type(self).__name__}, got {frozen_stages}')
-        if reference_checkpoint is not None and not isinstance(
-                reference_checkpoint, str):
-            raise ValueError('reference_checkpoint must be a path (str) or '
-                             f'None, got {reference_checkpoint!r}')
         self.spec = spec
         self.out_indices = out_indices
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
-        self.reference_checkpoint = reference_checkpoint
         self.layers = list(spec.layer_names)
 
     @property
     def out_channels(self) -> tuple:
         """Base widths of the outputs (what a stock neck reads)."""
         return tuple(self.spec.out_channels[i] for i in self.out_indices)
-
-    def init_weights(self):
-        super().init_weights()
-        if self.reference_checkpoint:
-            from .tiny_reference_ckpt import load_reference_checkpoint
-            load_reference_checkpoint(self, self.reference_checkpoint,
-                                      self.reference_arch)
 
 
 class TinyNetBackbone(TinyBackboneMixin, BaseModule):
@@ -82,11 +69,9 @@ class TinyNetBackbone(TinyBackboneMixin, BaseModule):
                  norm_cfg: dict = dict(type='BN'),
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 reference_checkpoint: Optional[str] = None,
                  init_cfg=STATIC_INIT_CFG):
         super().__init__(init_cfg)
-        self._setup(spec, out_indices, frozen_stages, norm_eval,
-                    reference_checkpoint)
+        self._setup(spec, out_indices, frozen_stages, norm_eval)
         cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         self.conv1 = ConvModule(
             3,

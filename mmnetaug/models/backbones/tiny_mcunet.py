@@ -13,7 +13,6 @@ class MCUNet(TinyNetBackbone):
     of the default ``out_indices=(2, 4, 6)``: 24, 48, 160 channels at
     strides 8, 16, 32 (index 6 is the 7x7 head block).
     """
-    reference_arch = 'mcunet'
 
     def __init__(self, act_cfg=dict(type='ReLU6'), **kwargs):
         super().__init__(mcunet_spec(act_cfg), **kwargs)
@@ -23,7 +22,6 @@ class MCUNet(TinyNetBackbone):
 class NetAugMCUNet(NetAugTinyNetBackbone):
     """NetAug supernet of ``MCUNet``: width factors [1, 1.6, 2.2]."""
     stock_type = 'mmnetaug.MCUNet'
-    reference_arch = 'mcunet'
 
     def __init__(self,
                  act_cfg=dict(type='ReLU6'),

@@ -12,7 +12,6 @@ class TinyMobileNetV2(TinyNetBackbone):
     Outputs of the default ``out_indices=(2, 4, 6)``: 16, 32, 112 channels
     at strides 8, 16, 32. Index 7 is the 448-wide final conv.
     """
-    reference_arch = 'tinymbv2'
 
     def __init__(self, act_cfg=dict(type='ReLU6'), **kwargs):
         super().__init__(tiny_mobilenet_v2_spec(act_cfg), **kwargs)
@@ -22,7 +21,6 @@ class TinyMobileNetV2(TinyNetBackbone):
 class NetAugTinyMobileNetV2(NetAugTinyNetBackbone):
     """NetAug supernet of ``TinyMobileNetV2`` (reference factor lists)."""
     stock_type = 'mmnetaug.TinyMobileNetV2'
-    reference_arch = 'tinymbv2'
 
     def __init__(self,
                  act_cfg=dict(type='ReLU6'),

@@ -14,7 +14,6 @@ class MobileNetV3Large(TinyNetBackbone):
     ``out_indices=(2, 4, 6)`` at x0.35: 16, 40, 336 channels at strides 8,
     16, 32 (index 6 is the final 1x1 conv, 960 x widen_factor wide).
     """
-    reference_arch = 'mbv3'
 
     def __init__(self, widen_factor=0.35, **kwargs):
         super().__init__(mobilenet_v3_spec(widen_factor), **kwargs)
@@ -29,7 +28,6 @@ class NetAugMobileNetV3Large(NetAugTinyNetBackbone):
     reduction ratio.
     """
     stock_type = 'mmnetaug.MobileNetV3Large'
-    reference_arch = 'mbv3'
 
     def __init__(self,
                  widen_factor=0.35,

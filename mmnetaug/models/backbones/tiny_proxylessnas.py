@@ -12,7 +12,6 @@ class ProxylessNASMobile(TinyNetBackbone):
     Outputs of the default ``out_indices=(2, 4, 6)`` at x0.35: 16, 32, 112
     channels at strides 8, 16, 32. Index 7 is the 1280-wide final conv.
     """
-    reference_arch = 'proxylessnas'
 
     def __init__(self,
                  widen_factor=0.35,
@@ -26,7 +25,6 @@ class ProxylessNASMobile(TinyNetBackbone):
 class NetAugProxylessNASMobile(NetAugTinyNetBackbone):
     """NetAug supernet of ``ProxylessNASMobile`` (reference factor lists)."""
     stock_type = 'mmnetaug.ProxylessNASMobile'
-    reference_arch = 'proxylessnas'
 
     def __init__(self,
                  widen_factor=0.35,
