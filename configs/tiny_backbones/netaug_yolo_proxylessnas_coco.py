@@ -2,7 +2,10 @@
 # differs from baseline_yolo_proxylessnas_coco.py only by NetAug. The factor
 # lists are the reference's for this model; export gives the baseline
 # architecture.
-_base_ = './baseline_yolo_proxylessnas_coco.py'
+_base_ = [
+    './baseline_yolo_proxylessnas_coco.py',
+    '../_base_/default_netaug_hook.py',
+]
 
 model = dict(
     backbone=dict(
@@ -10,11 +13,3 @@ model = dict(
         width_factors=(1.0, 1.8, 2.6),
         expand_factors=(1.0, 1.6, 2.2, 2.8)))
 train_cfg = dict(type='mmnetaug.NetAugTrainLoop', aug_loss_weight=1.0)
-custom_hooks = [
-    dict(
-        type='mmnetaug.NetAugHook',
-        width_stop_fraction=0.5,
-        sort_channels=True,
-        bn_policy='freeze_wide',
-        recalibrate_images=1000)
-]
