@@ -62,7 +62,7 @@ if __name__ == '__main__':
         include_package_data=True,
         package_data={
             'mmnetaug':
-            ['.mim/configs/**/*', '.mim/tools/*', '.mim/model-index.yml']
+            ['.mim/configs/**/*', '.mim/tools/**/*', '.mim/model-index.yml']
         },
         license='Apache License 2.0',
         python_requires='>=3.8',
