@@ -24,16 +24,25 @@ class DynamicBatchNorm2d(LeadingSliceLoadMixin, nn.BatchNorm2d):
         self.update_running_stats = True
         self.active_channels = None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        c = x.size(1)
-        self.active_channels = c
-        track = (self.training and self.track_running_stats
-                 and self.update_running_stats)
+    def _tracks_running_stats(self) -> bool:
+        return (self.training and self.track_running_stats
+                and self.update_running_stats)
+
+    def _averaging_factor(self, track: bool) -> float:
+        """The running-average factor of this pass, as ``nn.BatchNorm2d``
+        computes it (counting the pass in ``num_batches_tracked``)."""
         factor = 0.0 if self.momentum is None else self.momentum
         if track and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked)
+        return factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = x.size(1)
+        self.active_channels = c
+        track = self._tracks_running_stats()
+        factor = self._averaging_factor(track)
         use_batch_stats = self.training or self.running_mean is None
         if self.training and not track:
             running_mean = running_var = None
@@ -51,8 +60,7 @@ class DynamicBatchNorm2d(LeadingSliceLoadMixin, nn.BatchNorm2d):
             raise RuntimeError('run a forward pass at the widths to export '
                                'before calling to_static()')
         c = self.active_channels
-        bn = nn.BatchNorm2d(c, self.eps, self.momentum, self.affine,
-                            self.track_running_stats).to(self.running_mean)
+        bn = self._static_layer(c).to(self.running_mean)
         bn.train(self.training)
         state = {
             name: tensor[:c] if tensor.dim() else tensor
@@ -60,3 +68,7 @@ class DynamicBatchNorm2d(LeadingSliceLoadMixin, nn.BatchNorm2d):
         }
         bn.load_state_dict(state)
         return bn
+
+    def _static_layer(self, num_features: int) -> nn.BatchNorm2d:
+        return nn.BatchNorm2d(num_features, self.eps, self.momentum,
+                              self.affine, self.track_running_stats)
