@@ -165,6 +165,7 @@ def test_bn_recalibration_policy_runs(data_root, tmp_path):
                                    expand_factors=None))),
      'needs a model with NetAug'),
     (dict(optim_wrapper=dict(accumulative_counts=2)), 'accumulative_counts'),
+    (dict(sync_bn='torch'), "sync_bn='torch'.*norm_cfg=dict.type='SyncBN'"),
 ])
 def test_bad_settings_fail_at_start_up(data_root, tmp_path, overrides,
                                        match):

@@ -47,6 +47,16 @@ class NetAugLoopMixin:
                 'supported with NetAug (each iteration already accumulates '
                 'a base and a wide pass); set it to 1 and raise the batch '
                 'size instead')
+        sync_bn = self.runner.cfg.get('sync_bn')
+        if sync_bn is not None:
+            # in DDP, mmengine has already swapped the layers by now
+            raise ValueError(
+                f'sync_bn={sync_bn!r} is not supported with NetAug: it turns '
+                'every BatchNorm, the dynamic-width ones included, into a '
+                'stock SyncBatchNorm of the widest width. Remove it and set '
+                "norm_cfg=dict(type='SyncBN') in the model's backbone, neck "
+                'and head instead (NetAug modules then build '
+                'DynamicSyncBatchNorm2d)')
 
     def run(self):
         # After load_or_resume (which may take the seed from the checkpoint)
