@@ -3,10 +3,18 @@
 # ratios on CUDA, AMP skipped-step counts (fp16, bf16) for both twins,
 # and a short accuracy run (NetAug vs baseline twin on the procedural task, one seed, the quick
 # schedule). Fails loudly when no CUDA GPU is present.
-# Assumes the dependencies are installed (tools/install_deps.sh).
+# Uses the installed stack (tools/install_deps.sh); on a bare machine with
+# torch only, installs it first from .gpu/ (benchmarks/gpu_setup.sh: run
+# `bash benchmarks/gpu_setup.sh prepare` here and carry .gpu/ there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+if ! $PY -c "import mmcv.ops, mmdet" 2>/dev/null; then
+  [ -d .gpu ] || { echo "gpu_check: no mmcv/mmdet and no .gpu/ to install \
+them from (bash benchmarks/gpu_setup.sh prepare)"; exit 1; }
+  echo "== installing the stack from .gpu/ =="
+  source benchmarks/gpu_setup.sh install
+fi
 $PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else \
 'gpu_check: no CUDA GPU visible to torch: refusing to run')"
 OUT=${OUT:-work_dirs/gpu_check}
