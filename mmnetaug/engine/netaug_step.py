@@ -10,6 +10,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmnetaug.ops import DynamicBatchNorm2d
 from mmnetaug.space import (EXPAND, WIDTH, current_config, sample_wide,
                             set_base, unwrap)
+from .amp_hooks import loss_scale
 
 
 def iteration_generator(seed: Optional[int], iteration: int) -> torch.Generator:
@@ -74,11 +75,6 @@ def _norm(tensors) -> torch.Tensor:
     return torch.linalg.vector_norm(torch.stack(norms))
 
 
-def _loss_scale(optim_wrapper: OptimWrapper) -> float:
-    scaler = getattr(optim_wrapper, 'loss_scaler', None)
-    return float(scaler.get_scale()) if scaler is not None else 1.0
-
-
 def netaug_train_step(model: nn.Module,
                       data_batch,
                       optim_wrapper: OptimWrapper,
@@ -140,7 +136,7 @@ def netaug_train_step(model: nn.Module,
                 # read between backward and step (clip_grad acts in step)
                 optim_wrapper.backward(
                     optim_wrapper.scale_loss(aug_loss * aug_loss_weight))
-                scale = _loss_scale(optim_wrapper)
+                scale = loss_scale(optim_wrapper) or 1.0
                 log_vars['grad_norm_base'] = _norm(
                     base_grads.values()) / scale
                 log_vars['grad_norm_wide'] = _norm([
