@@ -266,8 +266,12 @@ def plan(args, results) -> list:
             for arm in ARMS:
                 add(arm, args.widen, 'default', seed)
             for variant in args.variants:
-                scope = VARIANTS[variant][0]
-                arms = ARMS if scope == 'all' else ('netaug', )
+                # a variant that changes the supernet (what is widened,
+                # sorting, BN policy) needs its own w0 control: the
+                # default w0 would not tell the wide gradient apart from
+                # the changed supernet
+                arms = [arm for arm in ARMS
+                        if arm == 'netaug' or _variant_applies(arm, variant)]
                 for arm in arms:
                     add(arm, args.widen, variant, seed)
     return list(runs.values())
