@@ -282,7 +282,8 @@ def mean_std(values):
     values = list(values)
     if not values:
         return float('nan'), float('nan')
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    # one value has no spread: nan, printed as no "+/-" at all
+    std = statistics.stdev(values) if len(values) > 1 else float('nan')
     return statistics.mean(values), std
 
 
@@ -356,8 +357,12 @@ def convergence_rows(results, s) -> list:
     return rows
 
 
-def _pm(ms, digits=3):
-    return f'{ms[0]:.{digits}f} +/- {ms[1]:.{digits}f}'
+def _pm(ms, digits=3, sign=''):
+    if math.isnan(ms[0]):
+        return '-'
+    if math.isnan(ms[1]):
+        return f'{ms[0]:{sign}.{digits}f}'
+    return f'{ms[0]:{sign}.{digits}f} +/- {ms[1]:.{digits}f}'
 
 
 def _diff_cells(c):
@@ -365,7 +370,7 @@ def _diff_cells(c):
     for control in CONTROLS:
         d = c['diffs'][control]
         cells.append('-' if not d['n'] else
-                     f'{d["mean"]:+.3f} +/- {d["std"]:.3f} '
+                     f'{_pm((d["mean"], d["std"]), sign="+")} '
                      f'({d["wins"]}/{d["n"]})')
     return cells
 
