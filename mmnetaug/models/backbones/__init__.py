@@ -1,3 +1,4 @@
+from .netaug_csp_darknet import NetAugCSPDarknet
 from .netaug_mobilenet_v2 import NetAugMobileNetV2
 from .tiny_mcunet import MCUNet, NetAugMCUNet
 from .tiny_mobilenet_v2 import NetAugTinyMobileNetV2, TinyMobileNetV2
@@ -7,5 +8,6 @@ from .tiny_proxylessnas import NetAugProxylessNASMobile, ProxylessNASMobile
 __all__ = [
     'NetAugMobileNetV2', 'TinyMobileNetV2', 'NetAugTinyMobileNetV2',
     'MCUNet', 'NetAugMCUNet', 'ProxylessNASMobile',
-    'NetAugProxylessNASMobile', 'MobileNetV3Large', 'NetAugMobileNetV3Large'
+    'NetAugProxylessNASMobile', 'MobileNetV3Large', 'NetAugMobileNetV3Large',
+    'NetAugCSPDarknet'
 ]
