@@ -240,3 +240,51 @@ def test_frozen_stages_and_norm_eval_match_stock(frozen_stages, norm_eval):
             for n, p in netaug.named_parameters()} == grads
     assert any(isinstance(m, nn.BatchNorm2d) and not m.training
                for m in netaug.modules())
+
+
+# ---- export of a YOLOX detector -------------------------------------------
+YOLOX_NANO = '''
+_base_ = 'mmdet::yolox/yolox_nano_8xb8-300e_coco.py'
+custom_imports = dict(imports=['mmnetaug'], allow_failed_imports=False)
+model = dict(backbone=dict(type='mmnetaug.NetAugCSPDarknet'),
+             bbox_head=dict(num_classes=3))
+'''
+
+
+def test_yolox_nano_exports_to_stock_cspdarknet(tmp_path):
+    """export() swaps NetAugCSPDarknet for mmdet's CSPDarknet (by its
+    ``stock_type``): the written config builds stock types only, the
+    weights load strictly and give the supernet's base outputs, and the
+    backbone part loads strictly into a stock CSPDarknet."""
+    from mmengine.config import Config
+
+    from mmnetaug.export import build_detector, export, export_config
+    from detector_helpers import load_exported
+
+    path = tmp_path / 'netaug_yolox_nano.py'
+    path.write_text(YOLOX_NANO)
+    cfg = Config.fromfile(str(path))
+    stock_cfg, replaced = export_config(cfg)
+    assert replaced == ['NetAugCSPDarknet']
+    assert stock_cfg.model.backbone.type == 'CSPDarknet'
+    for key in NetAugCSPDarknet.netaug_args:
+        assert key not in stock_cfg.model.backbone
+    model = build_detector(cfg)
+    randomise_bn(model)
+    result = export(cfg, None, str(tmp_path / 'out'), model=model)
+    stock = load_exported(result, model)  # strict, outputs <= 1e-5
+    assert type(stock.backbone) is CSPDarknet
+    backbone = CSPDarknet(**NANO)
+    state = torch.load(result['checkpoint'], map_location='cpu')
+    backbone.load_state_dict(
+        {k[len('backbone.'):]: v
+         for k, v in state['state_dict'].items()
+         if k.startswith('backbone.')}, strict=True)
+    # parameter for parameter the stock YOLOX-nano (the baseline twin)
+    twin_path = tmp_path / 'yolox_nano.py'
+    twin_path.write_text(
+        "_base_ = 'mmdet::yolox/yolox_nano_8xb8-300e_coco.py'\n"
+        'model = dict(bbox_head=dict(num_classes=3))\n')
+    twin = build_detector(Config.fromfile(str(twin_path)))
+    assert result['params'] == sum(p.numel() for p in twin.parameters())
+    assert list(twin.state_dict()) == list(state['state_dict'])
