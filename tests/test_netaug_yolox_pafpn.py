@@ -1,0 +1,199 @@
+"""NetAugYOLOXPAFPN: stock equivalence at base width (YOLOX-nano and -tiny
+necks), the sub-network property across its concatenations, sampled
+configs against their static twins, and a NetAug YOLOX-nano (backbone +
+neck) that exports to stock mmdet."""
+import pytest
+import torch
+import torch.nn as nn
+from mmdet.models.necks import YOLOXPAFPN
+from mmengine.config import Config
+
+from mmnetaug.export import (build_detector, export, export_config,
+                             max_abs_diff)
+from mmnetaug.models import NetAugYOLOXPAFPN
+from mmnetaug.space import (current_config, netaug_choices, sample_wide,
+                            set_base, set_config, set_max)
+from detector_helpers import (_one_thread, load_exported,  # noqa: F401
+                              randomise_bn, silence_wide, static_twin)
+
+# mmdet's yolox_nano / yolox_tiny neck arguments
+NANO = dict(in_channels=[64, 128, 256], out_channels=64, num_csp_blocks=1,
+            use_depthwise=True)
+TINY = dict(in_channels=[96, 192, 384], out_channels=96, num_csp_blocks=1)
+SETTINGS = dict(nano=NANO, tiny=TINY)
+
+
+def _feats(widths, batch=2, size=16, seed=1):
+    """Backbone features, high resolution first (as the backbone gives)."""
+    gen = torch.Generator().manual_seed(seed)
+    return [
+        torch.randn(batch, c, size >> i, size >> i, generator=gen)
+        for i, c in enumerate(widths)
+    ]
+
+
+def _pad(feats, widths):
+    return [
+        nn.functional.pad(f, (0, 0, 0, 0, 0, c - f.size(1)))
+        for f, c in zip(feats, widths)
+    ]
+
+
+@pytest.mark.parametrize('augment_outputs', [False, True])
+@pytest.mark.parametrize('setting', ['nano', 'tiny'])
+def test_base_width_equals_stock(setting, augment_outputs):
+    kwargs = SETTINGS[setting]
+    stock = YOLOXPAFPN(**kwargs)
+    stock.init_weights()
+    randomise_bn(stock)
+    neck = NetAugYOLOXPAFPN(**kwargs, augment_outputs=augment_outputs)
+    # a stock state dict loads into the leading slice of every part
+    neck.load_state_dict(stock.state_dict(), strict=True)
+    stock.eval()
+    neck.eval()
+    feats = _feats(kwargs['in_channels'])
+    with torch.no_grad():
+        outs, ref = neck(feats), stock(feats)
+    assert [o.shape for o in outs] == [r.shape for r in ref]
+    diff = max_abs_diff(outs, ref)
+    assert diff <= 1e-5, diff
+    # and back: the static base neck is the stock module, name for name
+    static = static_twin(neck, lambda m: m(feats))
+    assert list(static.state_dict()) == list(stock.state_dict())
+    for key, value in stock.state_dict().items():
+        assert torch.equal(static.state_dict()[key], value), key
+
+
+def test_knobs_and_concat_groups():
+    neck = NetAugYOLOXPAFPN(**NANO)
+    knobs = netaug_choices(neck)
+    assert all(k.index == 0 for k in knobs)
+    # 2 reduce + 2 downsample convs, 4 CSP layers x (branch, output), one
+    # expand knob per bottleneck; out convs fixed (stock YOLOXHead)
+    assert len(knobs) == 2 + 2 + 4 * 2 + 4
+    # top_down_blocks[0] reads cat(upsampled reduce output, input 1):
+    # 128 x 2.6 -> 336 each (input 1 allocated for in_width_factors)
+    block = neck.top_down_blocks[0]
+    assert block.main_conv.conv.in_channel_groups == (336, 336)
+    assert block.short_conv.conv.in_channel_groups == (336, 336)
+    fixed = NetAugYOLOXPAFPN(**NANO, in_width_factors=(1.0, ))
+    assert fixed.top_down_blocks[0].main_conv.conv.in_channel_groups == (
+        336, 128)
+    assert fixed.reduce_layers[0].conv.in_channels == 256
+    wide = NetAugYOLOXPAFPN(**NANO, augment_outputs=True)
+    assert len(netaug_choices(wide)) == len(knobs) + 3
+
+
+@pytest.mark.parametrize('augment_outputs', [False, True])
+def test_base_is_a_subnetwork_of_max(augment_outputs):
+    """Silenced wide channels and zero-padded inputs: the widest neck
+    computes the base output. Fails if a CSP layer read the leading
+    channels of a whole concatenation instead of each part's."""
+    neck = NetAugYOLOXPAFPN(**NANO, augment_outputs=augment_outputs)
+    randomise_bn(neck)
+    feats = _feats(NANO['in_channels'], batch=1)
+    quiet = silence_wide(neck, lambda m: m(feats))
+    with torch.no_grad():
+        base = quiet(feats)
+        set_max(quiet)
+        wide = quiet(_pad(feats, neck.max_in_channels))
+    for b, w in zip(base, wide):
+        assert (w.size(1) > b.size(1)) == augment_outputs
+        assert (w[:, :b.size(1)] - b).abs().max() <= 1e-5
+        assert not w[:, b.size(1):].any()
+    # the wide channels do change the output when not silenced
+    set_max(neck)
+    neck.eval()
+    with torch.no_grad():
+        loud = neck(_pad(feats, neck.max_in_channels))
+    assert max_abs_diff([w[:, :b.size(1)] for w, b in zip(loud, base)],
+                        base) > 1e-3
+
+
+def test_sampled_configs_equal_their_static_twins():
+    neck = NetAugYOLOXPAFPN(**TINY, augment_outputs=True)
+    randomise_bn(neck)
+    gen = torch.Generator().manual_seed(5)
+    for _ in range(2):
+        sample_wide(neck, gen)
+        widths = [
+            int(c * 1.8) // 8 * 8 for c in TINY['in_channels']
+        ]  # inputs wider than base, narrower than the widest
+        feats = _feats(widths, batch=1)
+        neck.train()
+        outs = neck(feats)
+        assert [o.size(1) for o in outs] == [
+            k.value for k in neck.out_width_choices()
+        ]
+        sum(o.mean() for o in outs).backward()
+        neck.eval()
+        with torch.no_grad():
+            outs = neck(feats)
+        twin = static_twin(neck, lambda m: m(feats))
+        with torch.no_grad():
+            assert max_abs_diff(twin(feats), outs) <= 1e-5
+
+
+def test_too_wide_input_and_bad_arguments_name_the_field():
+    neck = NetAugYOLOXPAFPN(**NANO, in_width_factors=(1.0, 1.8))
+    with pytest.raises(ValueError, match='in_width_factors'):
+        neck(_feats([168, 128, 256]))
+    with pytest.raises(ValueError, match='expects 3 feature maps'):
+        neck(_feats([64, 128]))
+    with pytest.raises(ValueError, match='width_factors.*lacks 1.0'):
+        NetAugYOLOXPAFPN(**NANO, width_factors=(1.8, 2.6))
+    with pytest.raises(ValueError, match='expand_factors.*sorted'):
+        NetAugYOLOXPAFPN(**NANO, expand_factors=(1.0, 2.2, 1.6))
+    with pytest.raises(ValueError, match='in_channels'):
+        NetAugYOLOXPAFPN(in_channels=[64], out_channels=64)
+
+
+# ---- YOLOX-nano with a NetAug backbone and neck ---------------------------
+YOLOX_NANO = '''
+_base_ = 'mmdet::yolox/yolox_nano_8xb8-300e_coco.py'
+custom_imports = dict(imports=['mmnetaug'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(type='mmnetaug.NetAugCSPDarknet', augment_outputs=True),
+    neck=dict(type='mmnetaug.NetAugYOLOXPAFPN'),
+    bbox_head=dict(num_classes=3))
+'''
+
+
+def test_yolox_nano_with_netaug_neck_samples_and_exports(tmp_path):
+    path = tmp_path / 'netaug_yolox_nano_neck.py'
+    path.write_text(YOLOX_NANO)
+    cfg = Config.fromfile(str(path))
+    _, replaced = export_config(cfg)
+    assert set(replaced) == {'NetAugCSPDarknet', 'NetAugYOLOXPAFPN'}
+    model = build_detector(cfg)
+    randomise_bn(model)
+    inputs = torch.randn(1, 3, 64, 64,
+                         generator=torch.Generator().manual_seed(2))
+    quiet = silence_wide(model, lambda m: m._forward(inputs))
+    with torch.no_grad():
+        base = quiet._forward(inputs)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(2):
+        sample_wide(model, gen)
+        # backbone outputs wider than base reach the neck
+        model.train()
+        feats = model.backbone(inputs)
+        assert [f.size(1) for f in feats] == [
+            k.value for k in model.backbone.out_width_choices()
+        ]
+        outs = model._forward(inputs)
+        sum(t.mean() for level in outs for t in level).backward()
+        # the silenced copy at this configuration is the base network
+        set_config(quiet, current_config(model))
+        with torch.no_grad():
+            assert max_abs_diff(quiet._forward(inputs), base) <= 1e-5
+    set_base(model)
+    result = export(cfg, None, str(tmp_path / 'out'), model=model)
+    stock = load_exported(result, model)  # strict, outputs <= 1e-5
+    assert type(stock.neck) is YOLOXPAFPN
+    twin_path = tmp_path / 'yolox_nano.py'
+    twin_path.write_text(
+        "_base_ = 'mmdet::yolox/yolox_nano_8xb8-300e_coco.py'\n"
+        'model = dict(bbox_head=dict(num_classes=3))\n')
+    twin = build_detector(Config.fromfile(str(twin_path)))
+    assert result['params'] == sum(p.numel() for p in twin.parameters())
