@@ -14,7 +14,8 @@ from mmnetaug.models import NetAugYOLOXPAFPN
 from mmnetaug.space import (current_config, netaug_choices, sample_wide,
                             set_base, set_config, set_max)
 from detector_helpers import (_one_thread, load_exported,  # noqa: F401
-                              randomise_bn, silence_wide, static_twin)
+                              moved_regions, randomise_bn, silence_wide,
+                              static_twin, wide_only_regions)
 
 # mmdet's yolox_nano / yolox_tiny neck arguments
 NANO = dict(in_channels=[64, 128, 256], out_channels=64, num_csp_blocks=1,
@@ -197,3 +198,56 @@ def test_yolox_nano_with_netaug_neck_samples_and_exports(tmp_path):
         'model = dict(bbox_head=dict(num_classes=3))\n')
     twin = build_detector(Config.fromfile(str(twin_path)))
     assert result['params'] == sum(p.numel() for p in twin.parameters())
+
+
+def test_netaug_step_on_yolox_nano(tmp_path):
+    """One NetAug step (base pass + one sampled wide pass, one SGD update)
+    on YOLOX-nano with NetAug backbone and neck: finite losses, weights
+    only the wide networks use get trained, the model ends at base width
+    and the wide pass leaves the BN running statistics alone."""
+    from mmdet.structures import DetDataSample
+    from mmengine.optim import OptimWrapper
+    from mmengine.structures import InstanceData
+
+    from mmnetaug.engine.netaug_step import netaug_train_step
+    from mmnetaug.ops import DynamicBatchNorm2d
+
+    path = tmp_path / 'netaug_yolox_nano_neck.py'
+    path.write_text(YOLOX_NANO + 'model.update(data_preprocessor=dict('
+                    'batch_augments=None))\n')
+    model = build_detector(Config.fromfile(str(path))).train()
+    gen = torch.Generator().manual_seed(0)
+    samples = []
+    for _ in range(2):
+        sample = DetDataSample(metainfo=dict(
+            img_shape=(64, 64), ori_shape=(64, 64), scale_factor=(1., 1.),
+            pad_shape=(64, 64), batch_input_shape=(64, 64)))
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([[8., 8., 40., 48.]]),
+            labels=torch.tensor([1]))
+        samples.append(sample)
+    batch = dict(
+        inputs=[torch.randint(0, 255, (3, 64, 64), generator=gen,
+                              dtype=torch.uint8) for _ in range(2)],
+        data_samples=samples)
+    regions = wide_only_regions(model, ('backbone', 'neck'))
+    params = dict(model.named_parameters())
+    before = {k: params[k].detach().clone() for k in regions}
+    model.train()
+    bn = model.backbone.stage2[1].final_conv.bn
+    tracked = int(bn.num_batches_tracked)
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+    log_vars, config = netaug_train_step(
+        model, batch, optim, torch.Generator().manual_seed(3),
+        freeze_wide_bn=True)
+    assert any(i > 0 for i in config)
+    assert torch.isfinite(log_vars['loss']) and torch.isfinite(
+        log_vars['aug_loss'])
+    assert all(k.index == 0 for k in netaug_choices(model))
+    # the wide pass trained weights that only the wide networks use, in
+    # the backbone and in the neck
+    moved = moved_regions(model, regions, before)
+    assert any(k.startswith('backbone.') for k in moved)
+    assert any(k.startswith('neck.') for k in moved)
+    assert isinstance(bn, DynamicBatchNorm2d)
+    assert int(bn.num_batches_tracked) == tracked + 1  # the base pass only
