@@ -4,6 +4,7 @@ into a fresh venv from a copy of the checkout, and a user's config in another
 folder is read there."""
 import os.path as osp
 import shutil
+import site
 import subprocess
 import sys
 
@@ -32,17 +33,53 @@ def copy_checkout(dst):
             shutil.copy2(osp.join(ROOT, name), dst / name)
 
 
+def nested_venv(path):
+    """A venv that sees the packages of *this* interpreter (torch, mmcv,
+    mmdet, pip, setuptools) behind its own.
+
+    ``--system-site-packages`` would not do: run from inside a venv it
+    exposes the base interpreter's site-packages (there: an old setuptools
+    without ``bdist_wheel``), not the active venv's. A ``.pth`` file listing
+    this interpreter's site-packages works from a venv, a conda env and the
+    system interpreter alike; the folders go after the venv's own, so what is
+    installed into the venv wins.
+    """
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip',
+                    str(path)], check=True)
+    python = str(path / 'bin' / 'python')
+    own = subprocess.run(
+        [python, '-c', 'import site; print(site.getsitepackages()[0])'],
+        capture_output=True, text=True, check=True).stdout.strip()
+    ours = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE and osp.isdir(site.getusersitepackages()):
+        ours.append(site.getusersitepackages())
+    with open(osp.join(own, '_running_interpreter.pth'), 'w') as f:
+        f.write('\n'.join(ours) + '\n')
+    return python
+
+
+def test_nested_venv_sees_this_interpreters_packages(tmp_path):
+    import setuptools
+    python = nested_venv(tmp_path / 'venv')
+    proc = subprocess.run(
+        [python, '-c', 'import sys, setuptools, torch; '
+         'print(setuptools.__file__); print(torch.__file__); '
+         'print(sys.prefix)'], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import torch
+    assert proc.stdout.split() == [
+        setuptools.__file__, torch.__file__, str(tmp_path / 'venv')]
+
+
 @pytest.mark.parametrize('editable', [True, False],
                          ids=['pip-install-e', 'pip-install'])
 def test_installed_package_resolves_mmnetaug_configs(tmp_path, editable):
     src = tmp_path / 'src'
     copy_checkout(src)
     venv = tmp_path / 'venv'
-    # the venv sees torch/mmcv/mmdet from this interpreter; pip and
-    # setuptools come from there too (no registry access needed)
-    subprocess.run([sys.executable, '-m', 'venv', '--system-site-packages',
-                    '--without-pip', str(venv)], check=True)
-    python = str(venv / 'bin' / 'python')
+    # torch/mmcv/mmdet, pip and setuptools come from this interpreter (no
+    # registry access needed)
+    python = nested_venv(venv)
     proc = subprocess.run(
         [python, '-m', 'pip', 'install', '-q', '--no-deps',
          '--no-build-isolation', '--no-index'] + (['-e'] if editable else [])
