@@ -14,6 +14,12 @@ from . import checkpoint_globals  # noqa: E402
 
 checkpoint_globals.register()
 
+# a checkpoint torch cannot load stops with one line naming the file and
+# what is wrong; see checkpoint_loading.py
+from . import checkpoint_loading  # noqa: E402
+
+checkpoint_loading.register()
+
 from .version import __version__  # noqa: E402
 from . import ops  # noqa: E402,F401
 from . import models  # noqa: E402,F401

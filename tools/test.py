@@ -26,6 +26,7 @@ from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmnetaug  # noqa: E402,F401
+from mmnetaug.checkpoint_loading import CheckpointError  # noqa: E402
 from mmnetaug.utils import check_datasets, setup_cpu_distributed  # noqa
 
 # mmdet's defaults for --tta when the config has none
@@ -160,7 +161,10 @@ def main(argv=None):
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))
-    return runner.test()
+    try:
+        return runner.test()
+    except CheckpointError as e:  # the checkpoint given: one line
+        sys.exit(f'error: {e}')
 
 
 if __name__ == '__main__':

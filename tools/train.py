@@ -12,6 +12,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmnetaug  # noqa: E402,F401
+from mmnetaug.checkpoint_loading import CheckpointError  # noqa: E402
 from mmnetaug.utils import check_datasets, setup_cpu_distributed  # noqa
 
 
@@ -95,7 +96,10 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except CheckpointError as e:  # --resume or load_from: one line
+        sys.exit(f'error: {e}')
     return runner
 
 
