@@ -48,7 +48,8 @@ def _outline(name: str) -> np.ndarray:
     return _outline(_HOLLOW[name])
 
 
-def _background(rng: np.random.Generator, size: int) -> np.ndarray:
+def draw_background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Smooth coloured noise with unlabelled distractor strokes."""
     base = rng.integers(0, 200, size=3)
     cells = int(rng.integers(4, 12))
     noise = rng.integers(0, 70, size=(cells, cells, 3)).astype(np.uint8)
@@ -96,7 +97,7 @@ def draw_image(rng: np.random.Generator, size: int = 160,
                ) -> Tuple[np.ndarray, list]:
     """One BGR image and its mmdet ``instances`` (xyxy boxes, labels that
     index ``classes``)."""
-    img = _background(rng, size)
+    img = draw_background(rng, size)
     instances = []
     for _ in range(int(rng.integers(1, max_objects + 1))):
         for _attempt in range(10):

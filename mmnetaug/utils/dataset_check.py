@@ -28,6 +28,16 @@ LAYOUTS = {
 }
 
 
+def _check_pasted_objects(key: str, ds: dict) -> None:
+    from mmnetaug.datasets.pasted_objects import (FASHION_MNIST_ROOT,
+                                                  missing_files_message)
+    split = ds.get('split') or ('test' if ds.get('test_mode') else 'train')
+    message = missing_files_message(
+        ds.get('data_root') or FASHION_MNIST_ROOT, split)
+    if message:
+        raise FileNotFoundError(f'{key}: {message}')
+
+
 def check_datasets(cfg, keys=('train_dataloader', 'val_dataloader',
                               'test_dataloader')) -> None:
     """Raise ``FileNotFoundError`` naming the missing path and the layout."""
@@ -36,6 +46,9 @@ def check_datasets(cfg, keys=('train_dataloader', 'val_dataloader',
         if not loader:
             continue
         for ds in _dataset_cfgs(loader.get('dataset')):
+            if str(ds.get('type', '')).endswith('PastedObjectsDataset'):
+                _check_pasted_objects(key, ds)
+                continue
             root = ds.get('data_root', '') or ''
             prefix = ds.get('data_prefix', {}) or {}
             wanted = [('ann_file', _path(root, ds.get('ann_file')))]
