@@ -42,6 +42,10 @@ FOLDERS = OrderedDict([
      ('NetAug procedural shapes',
       'YOLOv3 + MobileNetV2 x0.35 on the procedural shapes task (the '
       'accuracy benchmark)')),
+    ('configs/fashion',
+     ('NetAug pasted Fashion-MNIST',
+      'YOLOv3 + MobileNetV2 x0.35 on Fashion-MNIST items pasted on '
+      'procedural backgrounds (the where-NetAug-pays study)')),
     ('configs/demo', ('NetAug demo', 'YOLOv3 + MobileNetV2 x0.35 on the '
                       'generated demo set')),
 ])
@@ -58,6 +62,7 @@ def dataset_name(cfg):
         cfg.data_root.lower() else 'COCO format',
         'VOCDataset': 'Pascal VOC',
         'ProceduralShapesDataset': 'procedural shapes',
+        'PastedObjectsDataset': 'pasted Fashion-MNIST',
     }.get(name, name)
 
 
