@@ -54,6 +54,10 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmnetaug  # noqa: E402,F401
+from mmnetaug.utils.run_env import check_pairable, run_environment  # noqa
+
+# pair runs of different versions or thread counts (--allow-mixed-versions)
+ALLOW_MIXED_VERSIONS = False
 
 PAIR = dict(netaug='configs/procedural/netaug_yolo_mbv2_shapes.py',
             baseline='configs/procedural/baseline_yolo_mbv2_shapes.py')
@@ -182,6 +186,7 @@ def train_once(cfg_path: str, seed: int, work_dir: str, options: dict):
     result['seconds'] = seconds
     result['epochs'] = cfg.train_cfg.max_epochs
     result.update(complexity(cfg, cfg.get('input_size', (160, 160))[0]))
+    result['env'] = run_environment()
     return result
 
 
@@ -311,7 +316,11 @@ def paired(results, arm_a, arm_b, widen, variant, epochs, seeds=None):
     a = find(results, arm_a, widen, variant,
              None if arm_a == 'baseline_time' else epochs, seeds)
     b = control_runs(results, arm_b, widen, variant, epochs)
-    return [(a[s], b[s]) for s in sorted(a) if s in b]
+    pairs = [(a[s], b[s]) for s in sorted(a) if s in b]
+    check_pairable([r for pair in pairs for r in pair],
+                   f'{arm_a} vs {arm_b} (x{widen}, {variant})',
+                   ALLOW_MIXED_VERSIONS)
+    return pairs
 
 
 def comparison(results, widen, variant, epochs, seeds=None) -> dict:
@@ -501,10 +510,15 @@ def main():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='applied to every run')
     parser.add_argument('--png-dir', help='also write the plots here')
+    parser.add_argument('--allow-mixed-versions', action='store_true',
+                        help='pair runs made with different versions or '
+                        'thread counts (each run records them)')
     parser.add_argument('--plot-only', nargs='+', metavar='RESULTS_JSON',
                         help='print and plot earlier runs (merged); train '
                         'nothing')
     args = parser.parse_args()
+    global ALLOW_MIXED_VERSIONS
+    ALLOW_MIXED_VERSIONS = args.allow_mixed_versions
     if args.plot_only:
         results = merge(args.plot_only)
         print(report(results))

@@ -200,7 +200,8 @@ class PastedObjectsDataset(BaseDetDataset):
                 f'{name}: need 4 <= min_size <= max_size <= img_size, got '
                 f'min_size={min_size}, max_size={max_size}, '
                 f'img_size={img_size}')
-        if (len(num_objects) != 2 or not 1 <= num_objects[0] <= num_objects[1]):
+        if len(num_objects) != 2 or not (
+                1 <= num_objects[0] <= num_objects[1]):
             raise ValueError(f'{name}: num_objects must be (min, max) with '
                              f'1 <= min <= max, got {tuple(num_objects)}')
         unknown = [c for c in classes if c not in FASHION_MNIST_CLASSES]

@@ -1,0 +1,599 @@
+"""Where does NetAug pay? Accuracy against training compute, on a task of
+real objects where a tiny detector is short of width.
+
+YOLOv3 + MobileNetV2 on Fashion-MNIST items pasted on procedural
+backgrounds (``configs/fashion/``). Two studies (``--study``):
+
+* ``pilot``: baseline twins only, to choose the setting and the schedule
+  unit S. For each ``--settings``: the tiny baseline at 2S and 4S and a
+  baseline as wide as NetAug's widest sample at 2S (and at 4S where it
+  leads at 2S), validated every S/2 epochs (the curves). A setting
+  qualifies when the wide baseline beats the tiny one by >= 0.05 mAP at
+  4S and its ladder fits the budget; among those, the one whose tiny
+  baseline gains least from 2S to 4S wins.
+* ``ladder``: in the chosen setting, cosine schedules, one run per
+  schedule, seeds paired: the baseline twin at S, kS and 4S (k = NetAug's
+  measured cost ratio), NetAug at S, 2S and 4S, the wide baseline at S and
+  4S. Answers: NetAug at S against the baseline at S, at the same cost (kS)
+  and at 4S (the paper's comparison), and how NetAug's lead moves from S
+  to 4S.
+
+Cost is measured two ways: core-seconds (process CPU time of the training
+epochs, one thread per worker; validation excluded) and training MACs
+(images x 3 x the forward MACs of the networks that ran: the base pass,
+plus for NetAug the mean over the run's own sampled wide networks).
+
+Runs save a checkpoint every ``--ckpt-every`` epochs and resume from it
+(mmengine's resume), so a run can span sessions; each finished run is
+written to ``--out`` at once, and workers (``OMP_NUM_THREADS=1``, any
+number) share the file under a lock. Every run records its versions; the
+report refuses to pair runs of different versions unless
+``--allow-mixed-versions``.
+
+    OMP_NUM_THREADS=1 python benchmarks/ladder.py --study pilot &
+    OMP_NUM_THREADS=1 python benchmarks/ladder.py --study pilot &
+    python benchmarks/ladder.py --study pilot --report-only
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import random
+import statistics
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+from mmdet.models.utils import make_divisible  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.hooks import Hook  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import mmnetaug  # noqa: E402,F401
+from accuracy import _alive, locked_results, mean_std  # noqa: E402
+
+
+def _boot_id() -> str:
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as f:
+            return f.read().strip()
+    except OSError:
+        return 'unknown'
+
+
+def claim_alive(claim) -> bool:
+    """A worker's claim [pid, boot id] holds while that process runs on
+    this machine's current boot (the results file travels between
+    machines and sessions, where the same pid means nothing)."""
+    if not isinstance(claim, list):  # a bare pid: this machine's
+        return _alive(claim)
+    pid, boot = claim
+    return boot == _boot_id() and _alive(pid)
+from mmnetaug.utils.run_env import check_pairable, run_environment  # noqa
+
+CONFIGS = dict(baseline='configs/fashion/baseline_yolo_mbv2_fashion.py',
+               netaug='configs/fashion/netaug_yolo_mbv2_fashion.py')
+# the ladder's core-seconds in units of S x t (t: the tiny baseline's per
+# epoch): baseline 5S + 3kS + 12S, NetAug (5S + 6S + 12S) x k, wide 5S x 2.1,
+# with k = 2.7 measured (NetAug 3.3x with widths on, 2.1x after)
+LADDER_COST_UNITS = 97.7
+
+
+def _objects(num, lo, hi):
+    opts = {}
+    for loader in ('train_dataloader', 'val_dataloader'):
+        opts.update({f'{loader}.dataset.num_objects': num,
+                     f'{loader}.dataset.min_size': lo,
+                     f'{loader}.dataset.max_size': hi})
+    return opts
+
+
+def _anchors(scale):
+    """The config's anchors (for 14-40 px objects at 96 px) scaled."""
+    base = [[(31, 31), (24, 38), (38, 24)], [(18, 18), (14, 22), (22, 14)],
+            [(10, 10), (8, 12), (12, 8)]]
+    return {'model.bbox_head.anchor_generator.base_sizes': [
+        [(round(w * scale), round(h * scale)) for w, h in level]
+        for level in base]}
+
+
+def _input_size(size):
+    return {'input_size': (size, size),
+            'train_dataloader.dataset.img_size': size,
+            'val_dataloader.dataset.img_size': size,
+            'train_dataloader.dataset.pipeline.2.scale': (size, size),
+            'val_dataloader.dataset.pipeline.1.scale': (size, size)}
+
+
+# name: widen (tiny), wide (as wide as NetAug's widest sample, x2.6),
+# neck/head channels, unit S in epochs of 512 images, options. S is set
+# from the measured baseline core-seconds per epoch t so that the ladder,
+# about LADDER_COST_UNITS x S x t, fits about 30 core-hours (t measured
+# over 3 epochs, one thread: 4.7, 4.8, 6.2, 4.4, 4.5 in this order; x1.0
+# 9.8; NetAug 15.5 with widths on, 9.9 after they stop).
+SETTINGS = {
+    '3-8 items 14-40px, 96px, x0.35, neck 32': dict(
+        widen=0.35, wide=1.0, neck=32, unit=240, options={}),
+    '1-3 items 20-56px, 96px, x0.35, neck 32': dict(
+        widen=0.35, wide=1.0, neck=32, unit=230,
+        options={**_objects((1, 3), 20, 56), **_anchors(1.4)}),
+    '3-8 items 19-54px, 128px, x0.35, neck 32': dict(
+        widen=0.35, wide=1.0, neck=32, unit=180,
+        options={**_objects((3, 8), 19, 54), **_anchors(1.33),
+                 **_input_size(128)}),
+    '3-8 items 14-40px, 96px, x0.25, neck 32': dict(
+        widen=0.25, wide=0.65, neck=32, unit=250, options={}),
+    '3-8 items 14-40px, 96px, x0.35, neck 16': dict(
+        widen=0.35, wide=1.0, neck=16, unit=240, options={}),
+}
+ARM_NAMES = dict(baseline='baseline twin', netaug='NetAug',
+                 wide='wide baseline')
+
+
+def model_options(widen: float, neck: int) -> dict:
+    """MobileNetV2 ``widen_factor`` and the neck inputs that fit it (the
+    YOLO configs read stages 2, 4, 6: 32, 96, 320 channels at x1.0); neck
+    and head hidden widths stay ``neck`` at every backbone width."""
+    stages = [make_divisible(c * widen, 8) for c in (320, 96, 32)]
+    return {'model.backbone.widen_factor': widen,
+            'model.neck.in_channels': stages,
+            'model.neck.out_channels': [neck] * 3,
+            'model.bbox_head.in_channels': [neck] * 3,
+            'model.bbox_head.out_channels': [neck] * 3}
+
+
+def schedule_options(epochs: int, val_every: int, ckpt_every: int) -> dict:
+    return {'train_cfg.max_epochs': epochs,
+            'train_cfg.val_interval': val_every,
+            'param_scheduler.1.end': epochs,
+            'default_hooks.checkpoint.interval': ckpt_every,
+            # 2, not 1: mmengine deletes the oldest before it writes the
+            # new one, so a run killed while saving still has a valid one
+            'default_hooks.checkpoint.max_keep_ckpts': 2,
+            'default_hooks.logger.interval': 200}
+
+
+class StudyProgressHook(Hook):
+    """Cost and curve of a run that may be resumed.
+
+    Per finished epoch: cumulative core-seconds (process CPU time) and
+    wall-seconds of the training epochs, the validation metrics, and the
+    wide networks NetAug sampled. Written before the checkpoint hook saves,
+    so a resumed run keeps exactly the entries up to its checkpoint.
+    """
+    priority = 'LOW'  # before CheckpointHook (VERY_LOW)
+
+    def __init__(self, work_dir):
+        self.path = osp.join(work_dir, 'progress.json')
+        self.configs_path = osp.join(work_dir, 'wide_configs.jsonl')
+
+    def before_train(self, runner):
+        done = runner.epoch  # after a resume: the checkpoint's epoch
+        progress = dict(epochs={}, val={})
+        if osp.exists(self.path):
+            with open(self.path) as f:
+                progress = json.load(f)
+        keep = lambda d: {k: v for k, v in d.items()  # noqa: E731
+                          if int(k) <= done}
+        self.progress = dict(epochs=keep(progress['epochs']),
+                             val=keep(progress['val']),
+                             resumed_at=progress.get('resumed_at', []) +
+                             ([done] if done else []))
+        last = self.progress['epochs'].get(str(done), dict(cpu=0.0, wall=0.0))
+        self.cpu, self.wall = last['cpu'], last['wall']
+        lines = []
+        if osp.exists(self.configs_path):
+            with open(self.configs_path) as f:
+                lines = [line for line in f
+                         if json.loads(line)['epoch'] <= done]
+        with open(self.configs_path, 'w') as f:
+            f.writelines(lines)
+        self._save()
+
+    def before_train_epoch(self, runner):
+        self._t0 = (time.process_time(), time.perf_counter())
+        self.epoch_configs = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        config = getattr(runner.train_loop, 'last_wide_config', None)
+        if config is not None:
+            self.epoch_configs.append([int(i) for i in config])
+
+    def after_train_epoch(self, runner):
+        self.cpu += time.process_time() - self._t0[0]
+        self.wall += time.perf_counter() - self._t0[1]
+        epoch = runner.epoch + 1
+        self.progress['epochs'][str(epoch)] = dict(cpu=self.cpu,
+                                                   wall=self.wall)
+        if self.epoch_configs:
+            with open(self.configs_path, 'a') as f:
+                f.write(json.dumps(dict(epoch=epoch,
+                                        configs=self.epoch_configs)) + '\n')
+        self._save()
+
+    def after_val_epoch(self, runner, metrics=None):
+        # CocoMetric returns nothing when the detector found nothing: 0
+        scores = dict(bbox_mAP=0.0, bbox_mAP_50=0.0)
+        scores.update({k.split('/')[-1]: float(v)
+                       for k, v in (metrics or {}).items()
+                       if k.startswith('coco/bbox_mAP')})
+        self.progress['val'][str(runner.epoch)] = scores
+        self._save()
+
+    def _save(self):
+        tmp = self.path + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(self.progress, f)
+        os.replace(tmp, self.path)
+
+
+def forward_macs(cfg: Config, size: int, configs=None, samples=128,
+                 seed=0) -> dict:
+    """Forward MACs of one image through the base network and, given the
+    wide networks a run sampled, their mean over ``samples`` of them."""
+    import torch
+    from mmengine.analysis import FlopAnalyzer
+
+    from mmnetaug.export import build_detector, to_static
+    from mmnetaug.space import is_netaug_model
+
+    def count(model):
+        model.eval()
+        flops = FlopAnalyzer(model, torch.zeros(1, 3, size, size))
+        flops.unsupported_ops_warnings(False)
+        flops.uncalled_modules_warnings(False)
+        return flops.total()
+
+    model = build_detector(cfg)
+    netaug = is_netaug_model(model)
+    out = dict(base=count(to_static(model, (1, 3, size, size))
+                          if netaug else model))
+    if netaug and configs:
+        picked = random.Random(seed).sample(configs,
+                                            min(samples, len(configs)))
+        cache = {}
+        for config in picked:
+            key = tuple(config)
+            if key not in cache:
+                cache[key] = count(to_static(model, (1, 3, size, size),
+                                             config))
+        out['wide_mean'] = statistics.mean(cache[tuple(c)] for c in picked)
+        out['wide_samples'] = len(picked)
+    return out
+
+
+def key_of(setting, arm, widen, epochs, seed) -> str:
+    return f'{setting}|{arm}|w{widen}|e{epochs}|s{seed}'
+
+
+def _work_dir(args, key):
+    safe = ''.join(c if c.isalnum() or c in '.-' else '_' for c in key)
+    return osp.join(args.work_dir, safe)
+
+
+def resume_point(work_dir):
+    """(resume, load_from): the checkpoint ``last_checkpoint`` names, or
+    the newest one there if that is gone (killed while saving)."""
+    import glob
+    import re
+    last = osp.join(work_dir, 'last_checkpoint')
+    if not osp.exists(last):
+        return False, None
+    with open(last) as f:
+        named = f.read().strip()
+    if osp.exists(named):
+        return True, named
+    found = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
+                   key=lambda p: int(re.findall(r'\d+', osp.basename(p))[0]))
+    return (True, found[-1]) if found else (False, None)
+
+
+def train_run(args, run) -> dict:
+    key, arm, setting, widen, epochs, seed = (
+        run['key'], run['arm'], run['setting'], run['widen'], run['epochs'],
+        run['seed'])
+    s = SETTINGS[setting]
+    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[
+        'netaug' if arm == 'netaug' else 'baseline']))
+    val_every = max(1, run['val_every'])
+    options = {**s['options'], **model_options(widen, s['neck']),
+               **schedule_options(epochs, val_every, args.ckpt_every),
+               **dict(args.cfg_options or {})}
+    cfg.merge_from_dict(options)
+    work_dir = _work_dir(args, key)
+    cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=seed)
+    cfg.log_level = 'WARNING'
+    cfg.resume, cfg.load_from = resume_point(work_dir)
+    runner = Runner.from_cfg(cfg)
+    progress = StudyProgressHook(work_dir)
+    runner.register_hook(progress)
+    runner.train()
+    p = progress.progress
+    last = p['epochs'][str(epochs)]
+    curve = {int(k): v for k, v in p['val'].items()}
+    final = curve.get(epochs, {})
+    configs = []
+    if osp.exists(progress.configs_path):
+        with open(progress.configs_path) as f:
+            for line in f:
+                configs += json.loads(line)['configs']
+    size = cfg.get('input_size', (96, 96))[0]
+    macs = forward_macs(cfg, size, configs)
+    images = epochs * cfg.train_dataloader.dataset.num_images
+    per_image = macs['base'] + macs.get('wide_mean', 0)
+    return dict(
+        key=key, arm=arm, setting=setting, widen=widen, epochs=epochs,
+        seed=seed, bbox_mAP=final.get('bbox_mAP', 0.0),
+        bbox_mAP_50=final.get('bbox_mAP_50', 0.0),
+        curve={str(k): v.get('bbox_mAP', 0.0) for k, v in
+               sorted(curve.items())},
+        core_seconds=last['cpu'], wall_seconds=last['wall'],
+        resumed_at=p['resumed_at'], images=images,
+        macs_base=macs['base'], macs_wide_mean=macs.get('wide_mean'),
+        wide_samples=macs.get('wide_samples', 0),
+        train_macs=3 * images * per_image, config=CONFIGS[
+            'netaug' if arm == 'netaug' else 'baseline'],
+        options={k: v for k, v in options.items()},
+        env=run_environment())
+
+
+# ---- plans ----------------------------------------------------------------
+def pilot_plan(args, results) -> list:
+    """Per setting: the tiny baseline at 2S and 4S and the wide one at 2S;
+    the wide one at 4S (also a ladder run) where the wide baseline leads
+    by >= 0.04 at 2S, so it may reach the 0.05 needed at 4S."""
+    runs = []
+    for setting in args.settings:
+        s = SETTINGS[setting]
+        unit = s['unit']
+
+        def add(arm, widen, mult):
+            runs.append(dict(setting=setting, arm=arm, widen=widen,
+                             epochs=mult * unit, seed=0,
+                             val_every=unit // 2))
+
+        add('baseline', s['widen'], 2)
+        add('wide', s['wide'], 2)
+        add('baseline', s['widen'], 4)
+        tiny = find(results, setting, 'baseline', s['widen'], 2 * unit)
+        wide = find(results, setting, 'wide', s['wide'], 2 * unit)
+        if 0 in tiny and 0 in wide and \
+                wide[0]['bbox_mAP'] - tiny[0]['bbox_mAP'] >= 0.04:
+            add('wide', s['wide'], 4)
+    return runs
+
+
+def cost_ratio(results, setting, unit) -> float:
+    """NetAug's core-seconds over the baseline's at S, fixed once from the
+    first seeds with both (so every seed gets the same kS)."""
+    fixed = results.setdefault('cost_ratio', {})
+    if setting in fixed:
+        return fixed[setting]
+    s = SETTINGS[setting]
+    na = find(results, setting, 'netaug', s['widen'], unit)
+    ba = find(results, setting, 'baseline', s['widen'], unit)
+    seeds = [k for k in na if k in ba]
+    if not seeds:
+        return None
+    fixed[setting] = (statistics.mean(na[k]['core_seconds'] for k in seeds) /
+                      statistics.mean(ba[k]['core_seconds'] for k in seeds))
+    return fixed[setting]
+
+
+def ladder_plan(args, results) -> list:
+    setting = args.settings[0]
+    s = SETTINGS[setting]
+    unit, tiny = s['unit'], s['widen']
+    runs = []
+
+    def add(arm, widen, mult, seeds):
+        for seed in seeds:
+            runs.append(dict(setting=setting, arm=arm, widen=widen,
+                             epochs=round(mult * unit), seed=seed,
+                             val_every=unit // 2))
+
+    five, three = args.seeds, args.seeds[:3]
+    # S first (it fixes k), then the longer schedules
+    add('baseline', tiny, 1, five)
+    add('netaug', tiny, 1, five)
+    add('wide', s['wide'], 1, three[:1])
+    k = cost_ratio(results, setting, unit)
+    if k is not None:
+        add('baseline', tiny, k, three)
+    add('netaug', tiny, 2, three)
+    add('baseline', tiny, 4, three)
+    add('netaug', tiny, 4, three)
+    add('wide', s['wide'], 4, three[:1])
+    return runs
+
+
+# ---- reports --------------------------------------------------------------
+def find(results, setting, arm, widen, epochs):
+    return {r['seed']: r for r in results['runs'].values()
+            if r['setting'] == setting and r['arm'] == arm
+            and r['widen'] == widen and r['epochs'] == epochs}
+
+
+def _pm(ms, sign=''):
+    mean, std = ms
+    if mean != mean:
+        return '-'
+    if std != std:
+        return f'{mean:{sign}.3f}'
+    return f'{mean:{sign}.3f} +/- {std:.3f}'
+
+
+def pilot_report(results) -> str:
+    lines = ['| setting | run | epochs | mAP | curve (epoch: mAP) | '
+             'core-s / epoch |', '| --- ' * 6 + '|']
+    verdicts = []
+    settings = sorted({r['setting'] for r in results['runs'].values()},
+                      key=list(SETTINGS).index)
+    for setting in settings:
+        s = SETTINGS[setting]
+        for run in sorted((r for r in results['runs'].values()
+                           if r['setting'] == setting),
+                          key=lambda r: (r['epochs'], r['widen'])):
+            curve = ', '.join(f'{e}: {m:.3f}' for e, m in run['curve'].items())
+            lines.append(
+                f'| {setting} | {ARM_NAMES[run["arm"]]} x{run["widen"]} | '
+                f'{run["epochs"]} | {run["bbox_mAP"]:.3f} | {curve} | '
+                f'{run["core_seconds"] / run["epochs"]:.1f} |')
+        unit = s['unit']
+        tiny = {m: find(results, setting, 'baseline', s['widen'], m * unit)
+                .get(0) for m in (2, 4)}
+        wide = find(results, setting, 'wide', s['wide'], 4 * unit).get(0)
+        wide2 = find(results, setting, 'wide', s['wide'], 2 * unit).get(0)
+        parts = []
+        if tiny[2] and wide2:
+            parts.append(f'wide - tiny at 2S '
+                         f'{wide2["bbox_mAP"] - tiny[2]["bbox_mAP"]:+.3f}')
+        if tiny[2] and tiny[4]:
+            check_pairable([tiny[2], tiny[4]], setting, results.get(
+                'allow_mixed_versions', False))
+            parts.append(f'tiny 2S->4S gain '
+                         f'{tiny[4]["bbox_mAP"] - tiny[2]["bbox_mAP"]:+.3f}')
+        if tiny[4] and wide:
+            gap = wide['bbox_mAP'] - tiny[4]['bbox_mAP']
+            parts.append(f'wide - tiny at 4S {gap:+.3f} '
+                         f'({"capacity-limited" if gap >= 0.05 else "not"})')
+        if tiny[2]:
+            t = tiny[2]['core_seconds'] / tiny[2]['epochs']
+            parts.append(f'ladder ~{LADDER_COST_UNITS * unit * t / 3600:.0f} '
+                         f'core-hours (S = {unit} epochs, {t:.1f} core-s an '
+                         'epoch)')
+        if parts:
+            verdicts.append(f'- {setting}: ' + '; '.join(parts))
+    return '\n'.join(lines + [''] + verdicts)
+
+
+def ladder_report(results, setting) -> str:
+    s = SETTINGS[setting]
+    unit, tiny = s['unit'], s['widen']
+    allow = results.get('allow_mixed_versions', False)
+    rows = ['| arm | epochs | seeds | mAP | core-hours | training MACs |',
+            '| --- ' * 6 + '|']
+    groups = {}
+    for r in results['runs'].values():
+        if r['setting'] == setting:
+            groups.setdefault((r['arm'], r['widen'], r['epochs']), {})[
+                r['seed']] = r
+    for (arm, widen, epochs), runs in sorted(groups.items(),
+                                             key=lambda x: (x[0][2], x[0])):
+        check_pairable(runs.values(), f'{arm} x{widen} {epochs} epochs',
+                       allow)
+        hours = statistics.mean(r['core_seconds']
+                                for r in runs.values()) / 3600
+        macs = statistics.mean(r['train_macs'] for r in runs.values())
+        rows.append(
+            f'| {ARM_NAMES[arm]} x{widen} | {epochs} ({epochs / unit:.2f}S)'
+            f' | {sorted(runs)} | '
+            f'{_pm(mean_std(r["bbox_mAP"] for r in runs.values()))} | '
+            f'{hours:.2f} | {macs:.3g} |')
+    lines = rows + ['']
+    k = results.get('cost_ratio', {}).get(setting)
+    comparisons = [('(a) NetAug S - baseline S', ('netaug', unit),
+                    ('baseline', unit))]
+    if k:
+        comparisons.append((f'(b) NetAug S - baseline kS (k={k:.2f})',
+                            ('netaug', unit), ('baseline', round(k * unit))))
+    comparisons.append(('(c) NetAug S - baseline 4S', ('netaug', unit),
+                        ('baseline', 4 * unit)))
+    for mult in (2, 4):
+        comparisons.append((f'(d) NetAug {mult}S - baseline {mult}S',
+                            ('netaug', mult * unit),
+                            ('baseline', mult * unit)))
+    for name, (arm_a, ep_a), (arm_b, ep_b) in comparisons:
+        a = groups.get((arm_a, tiny, ep_a), {})
+        b = groups.get((arm_b, tiny, ep_b), {})
+        seeds = sorted(set(a) & set(b))
+        if not seeds:
+            continue
+        check_pairable([a[k] for k in seeds] + [b[k] for k in seeds], name,
+                       allow)
+        d = [a[k]['bbox_mAP'] - b[k]['bbox_mAP'] for k in seeds]
+        lines.append(f'- {name}: {_pm(mean_std(d), "+")} (NetAug wins '
+                     f'{sum(x > 0 for x in d)}/{len(d)})')
+    return '\n'.join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--study', choices=('pilot', 'ladder'),
+                        default='pilot')
+    parser.add_argument('--settings', nargs='+', choices=tuple(SETTINGS),
+                        default=list(SETTINGS)[:1],
+                        help='pilot: settings to compare; ladder: the one '
+                        'chosen')
+    parser.add_argument('--seeds', type=int, nargs='+',
+                        default=[0, 1, 2, 3, 4])
+    parser.add_argument('--work-dir', default='work_dirs/ladder')
+    parser.add_argument('--out', help='results JSON, shared by both studies '
+                        '(pilot runs that the ladder needs are not run '
+                        'again; default: docs/results/ladder.json)')
+    parser.add_argument('--ckpt-every', type=int, default=10,
+                        help='epochs between checkpoints (resume points)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='applied to every run')
+    parser.add_argument('--allow-mixed-versions', action='store_true',
+                        help='pair runs made with different versions')
+    parser.add_argument('--unit', type=int,
+                        help="override every setting's S (smoke runs)")
+    parser.add_argument('--report-only', action='store_true')
+    args = parser.parse_args()
+    if args.unit:
+        for s in SETTINGS.values():
+            s['unit'] = args.unit
+    args.out = osp.abspath(args.out or osp.join(
+        ROOT, 'docs', 'results', 'ladder.json'))
+    args.work_dir = osp.abspath(args.work_dir)
+    os.chdir(ROOT)
+    plan = pilot_plan if args.study == 'pilot' else ladder_plan
+    while not args.report_only:
+        with locked_results(args.out) as results:
+            claimed = results.setdefault('claimed', {})
+            for key, claim in list(claimed.items()):
+                if not claim_alive(claim):
+                    del claimed[key]
+            todo = []
+            for run in plan(args, results):
+                run['key'] = key_of(run['setting'], run['arm'], run['widen'],
+                                    run['epochs'], run['seed'])
+                if run['key'] not in results['runs'] and \
+                        run['key'] not in claimed:
+                    todo.append(run)
+            # a run with a checkpoint goes first: it is partly paid for
+            todo.sort(key=lambda r: not osp.exists(osp.join(
+                _work_dir(args, r['key']), 'last_checkpoint')))
+            if todo:
+                claimed[todo[0]['key']] = [os.getpid(), _boot_id()]
+            busy = bool(claimed)
+        if not todo:
+            if not busy:
+                break
+            time.sleep(30)
+            continue
+        run = todo[0]
+        print(f'[ladder] start {run["key"]}', flush=True)
+        result = train_run(args, run)
+        with locked_results(args.out) as results:
+            results['runs'][run['key']] = result
+            results['claimed'].pop(run['key'], None)
+        print(f'[ladder] {run["key"]}: mAP {result["bbox_mAP"]:.3f} '
+              f'({result["core_seconds"] / 60:.1f} core-min)', flush=True)
+    with open(args.out) as f:
+        results = json.load(f)
+    results['allow_mixed_versions'] = args.allow_mixed_versions
+    if args.study == 'pilot':
+        print(pilot_report(results))
+    else:
+        print(ladder_report(results, args.settings[0]))
+
+
+if __name__ == '__main__':
+    main()

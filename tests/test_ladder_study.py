@@ -1,0 +1,132 @@
+"""The where-NetAug-pays study (benchmarks/ladder.py): what it plans, how a
+run resumes its cost and curve, and that runs of different versions are
+not paired."""
+import argparse
+import importlib.util
+import json
+import os.path as osp
+import sys
+
+import pytest
+
+from mmnetaug.utils.run_env import (check_pairable, environment_mismatch,
+                                    run_environment)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SETTING = '3-8 items 14-40px, 96px, x0.35, neck 32'
+
+
+def _load(name):
+    sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
+    spec = importlib.util.spec_from_file_location(
+        f'{name}_benchmark', osp.join(ROOT, 'benchmarks', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(lad, arm, widen, epochs, seed=0, mAP=0.1, core_seconds=100.0,
+         env=None):
+    return {lad.key_of(SETTING, arm, widen, epochs, seed): dict(
+        setting=SETTING, arm=arm, widen=widen, epochs=epochs, seed=seed,
+        bbox_mAP=mAP, core_seconds=core_seconds, train_macs=1.0,
+        env=env or run_environment())}
+
+
+def _keys(lad, study, results, seeds=(0, 1, 2, 3, 4)):
+    args = argparse.Namespace(settings=[SETTING], seeds=list(seeds))
+    plan = lad.pilot_plan if study == 'pilot' else lad.ladder_plan
+    return {(r['arm'], r['epochs'], r['seed'])
+            for r in plan(args, dict(runs=results))}
+
+
+def test_pilot_adds_the_wide_4s_run_only_where_width_leads():
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['unit']
+    planned = _keys(lad, 'pilot', {})
+    assert planned == {('baseline', 2 * unit, 0), ('wide', 2 * unit, 0),
+                       ('baseline', 4 * unit, 0)}
+    for gap, wanted in ((0.01, False), (0.06, True)):
+        runs = {**_run(lad, 'baseline', 0.35, 2 * unit, mAP=0.30),
+                **_run(lad, 'wide', 1.0, 2 * unit, mAP=0.30 + gap)}
+        assert (('wide', 4 * unit, 0) in _keys(lad, 'pilot', runs)) == wanted
+
+
+def test_ladder_plans_the_cost_matched_baseline_once_k_is_measured():
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['unit']
+    planned = _keys(lad, 'ladder', {})
+    assert {(a, e) for a, e, _ in planned} == {
+        ('baseline', unit), ('netaug', unit), ('wide', unit),
+        ('netaug', 2 * unit), ('baseline', 4 * unit), ('netaug', 4 * unit),
+        ('wide', 4 * unit)}
+    assert {s for a, e, s in planned if (a, e) == ('netaug', unit)} == set(
+        range(5))  # 5 seeds at S, 3 elsewhere, 1 for the wide baseline
+    assert {s for a, e, s in planned if (a, e) == ('netaug', 4 * unit)} == {
+        0, 1, 2}
+    assert {s for a, e, s in planned if a == 'wide'} == {0}
+    results = {**_run(lad, 'baseline', 0.35, unit, core_seconds=100.0),
+               **_run(lad, 'netaug', 0.35, unit, core_seconds=270.0)}
+    planned = _keys(lad, 'ladder', results)
+    k_epochs = round(2.7 * unit)
+    assert {s for a, e, s in planned if (a, e) == ('baseline', k_epochs)} \
+        == {0, 1, 2}
+
+
+def test_versions_must_match_to_pair(tmp_path):
+    env = run_environment()
+    assert {'torch', 'numpy', 'opencv', 'mmcv', 'mmdet', 'mmengine',
+            'torch_threads'} <= set(env)
+    other = dict(env, opencv='4.9.0')
+    runs = [dict(env=env), dict(env=other)]
+    assert environment_mismatch(runs) == [
+        f'opencv: {sorted(["4.9.0", env["opencv"]])}']
+    with pytest.raises(ValueError, match='opencv.*--allow-mixed-versions'):
+        check_pairable(runs, 'NetAug vs baseline')
+    check_pairable(runs, 'NetAug vs baseline', allow_mixed=True)
+    check_pairable([dict(env=env), dict(env=dict(env))], 'same')
+    # the reports refuse too: the ladder's and the shapes benchmark's
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['unit']
+    results = dict(runs={**_run(lad, 'netaug', 0.35, unit),
+                         **_run(lad, 'baseline', 0.35, unit, env=other)})
+    with pytest.raises(ValueError, match='opencv'):
+        lad.ladder_report(results, SETTING)
+    acc = _load('accuracy')
+    runs = {}
+    for arm, run_env in (('netaug', env), ('baseline', other)):
+        runs[acc.key_of(arm, 0.35, 'default', 50, 0)] = dict(
+            arm=arm, widen=0.35, variant='default', epochs=50, seed=0,
+            bbox_mAP=0.4, env=run_env)
+    with pytest.raises(ValueError, match='opencv'):
+        acc.paired(dict(runs=runs), 'netaug', 'baseline', 0.35, 'default',
+                   50)
+
+
+def test_resume_point_and_progress_keep_what_the_checkpoint_has(tmp_path):
+    lad = _load('ladder')
+    work = str(tmp_path)
+    assert lad.resume_point(work) == (False, None)
+    for epoch in (8, 10):
+        open(osp.join(work, f'epoch_{epoch}.pth'), 'w').close()
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, 'epoch_12.pth'))  # killed while saving it
+    assert lad.resume_point(work) == (True, osp.join(work, 'epoch_10.pth'))
+
+    progress = dict(epochs={str(e): dict(cpu=float(e), wall=2.0 * e)
+                            for e in range(1, 13)},
+                    val={'5': dict(bbox_mAP=0.1), '12': dict(bbox_mAP=0.2)})
+    with open(osp.join(work, 'progress.json'), 'w') as f:
+        json.dump(progress, f)
+    with open(osp.join(work, 'wide_configs.jsonl'), 'w') as f:
+        for e in range(1, 13):
+            f.write(json.dumps(dict(epoch=e, configs=[[e]])) + '\n')
+    hook = lad.StudyProgressHook(work)
+    hook.before_train(argparse.Namespace(epoch=10))  # resumed at epoch 10
+    assert sorted(map(int, hook.progress['epochs'])) == list(range(1, 11))
+    assert hook.progress['val'] == {'5': dict(bbox_mAP=0.1)}
+    assert hook.progress['resumed_at'] == [10]
+    assert (hook.cpu, hook.wall) == (10.0, 20.0)  # cost up to the resume
+    with open(osp.join(work, 'wide_configs.jsonl')) as f:
+        assert [json.loads(line)['epoch'] for line in f] == list(
+            range(1, 11))
