@@ -32,7 +32,8 @@ report refuses to pair runs of different versions unless
 
     OMP_NUM_THREADS=1 python benchmarks/ladder.py --study pilot &
     OMP_NUM_THREADS=1 python benchmarks/ladder.py --study pilot &
-    python benchmarks/ladder.py --study pilot --report-only
+    python benchmarks/ladder.py --study pilot --report-only \
+        --png-dir docs/results
 """
 import argparse
 import json
@@ -542,6 +543,7 @@ def main():
                         help='applied to every run')
     parser.add_argument('--allow-mixed-versions', action='store_true',
                         help='pair runs made with different versions')
+    parser.add_argument('--png-dir', help='also write the plots here')
     parser.add_argument('--unit', type=int,
                         help="override every setting's S (smoke runs)")
     parser.add_argument('--report-only', action='store_true')
@@ -593,6 +595,16 @@ def main():
         print(pilot_report(results))
     else:
         print(ladder_report(results, args.settings[0]))
+    if args.png_dir:
+        from ladder_plots import plot_ladder, plot_pilot
+        written = [plot_pilot(results, osp.join(args.png_dir,
+                                                'ladder_pilot.png'),
+                              list(SETTINGS))]
+        if args.study == 'ladder':
+            written.append(plot_ladder(
+                results, osp.join(args.png_dir, 'ladder.png'),
+                args.settings[0]))
+        print('\n'.join(p for p in written if p))
 
 
 if __name__ == '__main__':

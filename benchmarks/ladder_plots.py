@@ -1,0 +1,101 @@
+"""PNG plots of ``benchmarks/ladder.py`` results (matplotlib, no display).
+
+* ``pilot``: every run's validation curve (mAP against epochs), one panel
+  per setting, with its core-seconds per epoch in the legend;
+* ``ladder``: mAP against epochs, against core-hours and against training
+  MACs, the baseline twin, NetAug and the wide baseline on one figure
+  (mean over seeds, error bars one std).
+"""
+import os
+import os.path as osp
+import statistics
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+COLORS = dict(baseline='#444444', netaug='#3b7dd8', wide='#c46b2b')
+LABELS = dict(baseline='baseline twin', netaug='NetAug',
+              wide='wide baseline')
+
+
+def _save(fig, png):
+    os.makedirs(osp.dirname(png) or '.', exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(png, dpi=130)
+    plt.close(fig)
+    return png
+
+
+def plot_pilot(results, png, settings_order):
+    settings = [s for s in settings_order
+                if any(r['setting'] == s for r in results['runs'].values())]
+    if not settings:
+        return None
+    fig, axes = plt.subplots(1, len(settings),
+                             figsize=(4.2 * len(settings), 3.4),
+                             squeeze=False)
+    for ax, setting in zip(axes[0], settings):
+        runs = sorted((r for r in results['runs'].values()
+                       if r['setting'] == setting),
+                      key=lambda r: (r['arm'], r['epochs']))
+        for r in runs:
+            epochs = [int(e) for e in r['curve']]
+            style = '-' if r['epochs'] == max(
+                x['epochs'] for x in runs if x['arm'] == r['arm']) else '--'
+            ax.plot(epochs, list(r['curve'].values()), style, marker='.',
+                    color=COLORS[r['arm']],
+                    label=f'{LABELS[r["arm"]]} x{r["widen"]}, '
+                    f'{r["epochs"]} ep '
+                    f'({r["core_seconds"] / r["epochs"]:.1f} core-s/ep)')
+        ax.set_title(setting, fontsize=8)
+        ax.set_xlabel('epoch (512 images)')
+        ax.set_ylabel('bbox mAP (1000 val images)')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    return _save(fig, png)
+
+
+def _groups(results, setting):
+    groups = {}
+    for r in results['runs'].values():
+        if r['setting'] == setting:
+            groups.setdefault((r['arm'], r['widen'], r['epochs']),
+                              []).append(r)
+    return groups
+
+
+def plot_ladder(results, png, setting):
+    groups = _groups(results, setting)
+    if not groups:
+        return None
+    axes_of = (('epochs', lambda r: r['epochs'], 'epochs (512 images)'),
+               ('core-hours', lambda r: r['core_seconds'] / 3600,
+                'training core-hours (1 thread)'),
+               ('MACs', lambda r: r['train_macs'],
+                'training MACs (3 x images x forward)'))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    for ax, (_, x_of, label) in zip(axes, axes_of):
+        for arm in ('baseline', 'wide', 'netaug'):
+            points = sorted(
+                (statistics.mean(x_of(r) for r in runs),
+                 statistics.mean(r['bbox_mAP'] for r in runs),
+                 statistics.stdev(r['bbox_mAP'] for r in runs)
+                 if len(runs) > 1 else 0.0, len(runs))
+                for (a, _, _), runs in groups.items() if a == arm)
+            if not points:
+                continue
+            xs, ys, es, ns = zip(*points)
+            ax.errorbar(xs, ys, yerr=es, marker='o', capsize=3,
+                        color=COLORS[arm], label=LABELS[arm])
+            for x, y, n in zip(xs, ys, ns):
+                ax.annotate(f'n={n}', (x, y), fontsize=6,
+                            textcoords='offset points', xytext=(3, -8))
+        ax.set_xlabel(label)
+        ax.set_ylabel('bbox mAP')
+        ax.ticklabel_format(axis='x', style='sci', scilimits=(-3, 4))
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(setting, fontsize=9)
+    return _save(fig, png)
