@@ -20,7 +20,10 @@ class DynamicConv2d(LeadingSliceLoadMixin, nn.Conv2d):
     When the input is a concatenation of several tensors that each vary in
     width (YOLOv3 neck), ``in_channel_groups`` gives the maximum width of each
     part and the owner sets ``active_in_groups``; the conv then reads the
-    leading channels of each part, not of the whole.
+    leading channels of each part, not of the whole. ``out_channel_groups``
+    and ``active_out_groups`` do the same for the output, for a conv whose
+    output is multiplied back onto such a concatenation (RTMDet's channel
+    attention); ``active_out_channels`` is then ignored.
     """
 
     def __init__(self, *args, **kwargs):
@@ -35,6 +38,8 @@ class DynamicConv2d(LeadingSliceLoadMixin, nn.Conv2d):
         self.active_in_channels: Optional[int] = None
         self.in_channel_groups: Optional[Tuple[int, ...]] = None
         self.active_in_groups: Optional[Tuple[int, ...]] = None
+        self.out_channel_groups: Optional[Tuple[int, ...]] = None
+        self.active_out_groups: Optional[Tuple[int, ...]] = None
         self._index_cache = {}
 
     @property
@@ -60,42 +65,63 @@ class DynamicConv2d(LeadingSliceLoadMixin, nn.Conv2d):
         self.in_channel_groups = tuple(int(g) for g in groups)
         self._index_cache.clear()
 
+    def set_out_channel_groups(self, groups: Sequence[int]):
+        if sum(groups) != self.out_channels or self.is_depthwise:
+            raise ValueError(
+                f'out_channel_groups {tuple(groups)} must sum to '
+                f'out_channels {self.out_channels} of a non-depthwise conv')
+        self.out_channel_groups = tuple(int(g) for g in groups)
+        self._index_cache.clear()
+
+    def _group_index(self, side: str, groups: Tuple[int, ...],
+                     active: Optional[Tuple[int, ...]],
+                     width: Optional[int]) -> torch.Tensor:
+        """Indices of the leading ``active`` channels of each group."""
+        if active is None or (width is not None and sum(active) != width):
+            got = f'{active}' if width is None else (
+                f'{active} for an input of {width} channels')
+            raise RuntimeError(
+                f'{type(self).__name__} has {side}put channel groups '
+                f'{groups} (a concatenation); its owner must set '
+                f'active_{side}_groups to the widths of the parts (got '
+                f'{got})')
+        key = (side, active)
+        index = self._index_cache.get(key)
+        if index is None or index.device != self.weight.device:
+            parts, start = [], 0
+            for size, part in zip(groups, active):
+                parts.append(torch.arange(start, start + part))
+                start += size
+            index = torch.cat(parts).to(self.weight.device)
+            self._index_cache[key] = index
+        return index
+
     def _input_index(self, in_channels: int) -> Optional[torch.Tensor]:
         """Indices of the active input channels; None when they are a prefix."""
         if self.in_channel_groups is None:
             return None
-        active = self.active_in_groups
-        if active is None or sum(active) != in_channels:
-            raise RuntimeError(
-                f'{type(self).__name__} reads a concatenation of groups '
-                f'{self.in_channel_groups}; its owner must set '
-                f'active_in_groups to the widths of the parts (got {active} '
-                f'for an input of {in_channels} channels)')
-        index = self._index_cache.get(active)
-        if index is None:
-            parts, start = [], 0
-            for size, width in zip(self.in_channel_groups, active):
-                parts.append(torch.arange(start, start + width))
-                start += size
-            index = torch.cat(parts).to(self.weight.device)
-            self._index_cache[active] = index
-        return index
+        return self._group_index('in', self.in_channel_groups,
+                                 self.active_in_groups, in_channels)
 
     def active_weight(self, in_channels: int):
         if self.is_depthwise:
             return self.weight[:in_channels], (
                 None if self.bias is None else self.bias[:in_channels])
-        out_channels = self.active_out_channels
-        weight = self.weight[:out_channels]
+        if self.out_channel_groups is None:
+            weight = self.weight[:self.active_out_channels]
+            bias = (None if self.bias is None else
+                    self.bias[:self.active_out_channels])
+        else:
+            rows = self._group_index('out', self.out_channel_groups,
+                                     self.active_out_groups, None)
+            weight = self.weight.index_select(0, rows)
+            bias = (None if self.bias is None else
+                    self.bias.index_select(0, rows))
         index = self._input_index(in_channels)
         if index is not None:
-            if index.device != weight.device:
-                index = index.to(weight.device)
-                self._index_cache[self.active_in_groups] = index
             weight = weight.index_select(1, index)
         elif in_channels != self.in_channels:
             weight = weight[:, :in_channels]
-        bias = None if self.bias is None else self.bias[:out_channels]
         return weight, bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

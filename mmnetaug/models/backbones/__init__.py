@@ -1,4 +1,5 @@
 from .netaug_csp_darknet import NetAugCSPDarknet
+from .netaug_cspnext import NetAugCSPNeXt
 from .netaug_mobilenet_v2 import NetAugMobileNetV2
 from .tiny_mcunet import MCUNet, NetAugMCUNet
 from .tiny_mobilenet_v2 import NetAugTinyMobileNetV2, TinyMobileNetV2
@@ -9,5 +10,5 @@ __all__ = [
     'NetAugMobileNetV2', 'TinyMobileNetV2', 'NetAugTinyMobileNetV2',
     'MCUNet', 'NetAugMCUNet', 'ProxylessNASMobile',
     'NetAugProxylessNASMobile', 'MobileNetV3Large', 'NetAugMobileNetV3Large',
-    'NetAugCSPDarknet'
+    'NetAugCSPDarknet', 'NetAugCSPNeXt'
 ]

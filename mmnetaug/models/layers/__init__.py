@@ -1,5 +1,7 @@
 from .dynamic_cfg import dynamic_conv_cfg, dynamic_norm_cfg
+from .netaug_channel_attention import NetAugChannelAttention
 from .netaug_csp_layer import NetAugCSPLayer, NetAugDarknetBottleneck
+from .netaug_cspnext_block import NetAugCSPNeXtBlock
 from .netaug_inverted_residual import NetAugInvertedResidual
 from .netaug_se import NetAugSELayer
 from .netaug_spp_bottleneck import NetAugSPPBottleneck
@@ -11,5 +13,5 @@ __all__ = [
     'dynamic_conv_cfg', 'dynamic_norm_cfg', 'NetAugInvertedResidual',
     'NetAugSELayer', 'NetAugTinyInvertedResidual', 'TinyInvertedResidual',
     'TinySELayer', 'NetAugCSPLayer', 'NetAugDarknetBottleneck',
-    'NetAugSPPBottleneck'
+    'NetAugSPPBottleneck', 'NetAugChannelAttention', 'NetAugCSPNeXtBlock'
 ]

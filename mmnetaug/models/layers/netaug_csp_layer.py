@@ -11,6 +11,8 @@ from mmnetaug.widths import MMDET, round_hidden
 from .channel_sorting import sort_hidden_channels
 from .dynamic_cfg import dynamic_conv_cfg, dynamic_norm_cfg
 from .grouped_input import output_conv, spread_stock_columns
+from .netaug_channel_attention import NetAugChannelAttention
+from .netaug_cspnext_block import NetAugCSPNeXtBlock
 
 # mmdet's defaults for the YOLOX family
 CSP_NORM_CFG = dict(type='BN', momentum=0.03, eps=0.001)
@@ -89,6 +91,9 @@ class NetAugCSPLayer(BaseModule):
     output follows ``out_choice``. When the layer's own input is a
     concatenation (the PAFPN necks), ``in_channel_groups`` gives its parts
     and the owner sets ``active_in_groups`` before each forward.
+    ``use_cspnext_block`` and ``channel_attention`` build RTMDet's variant
+    (mmdet's ``CSPLayer`` flags); the attention reads and writes the two
+    groups of the concatenation.
 
     Args:
         in_channels (int): maximum input width.
@@ -103,6 +108,10 @@ class NetAugCSPLayer(BaseModule):
             parts of a concatenated input.
         base_in_groups (Sequence[int], optional): their base widths (the
             layout of a stock checkpoint).
+        use_cspnext_block (bool): CSPNeXt blocks instead of Darknet
+            bottlenecks (RTMDet).
+        channel_attention (bool): channel attention on the concatenation
+            before ``final_conv`` (RTMDet's backbone).
     """
 
     def __init__(self,
@@ -115,6 +124,8 @@ class NetAugCSPLayer(BaseModule):
                  expand_factors: Sequence[float] = (1.0, ),
                  in_channel_groups: Optional[Sequence[int]] = None,
                  base_in_groups: Optional[Sequence[int]] = None,
+                 use_cspnext_block: bool = False,
+                 channel_attention: bool = False,
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: dict = CSP_NORM_CFG,
                  act_cfg: dict = CSP_ACT_CFG,
@@ -131,8 +142,10 @@ class NetAugCSPLayer(BaseModule):
         self.short_conv = ConvModule(in_channels, mid, 1, **cfg)
         self.final_conv = ConvModule(2 * mid, out_choice.max, 1, **cfg)
         self.final_conv.conv.set_in_channel_groups((mid, mid))
+        block = (NetAugCSPNeXtBlock
+                 if use_cspnext_block else NetAugDarknetBottleneck)
         self.blocks = nn.Sequential(*[
-            NetAugDarknetBottleneck(
+            block(
                 mid,
                 expand_factors,
                 add_identity,
@@ -141,6 +154,10 @@ class NetAugCSPLayer(BaseModule):
                 norm_cfg=norm_cfg,
                 act_cfg=act_cfg) for _ in range(num_blocks)
         ])
+        self.channel_attention = channel_attention
+        if channel_attention:
+            self.attention = NetAugChannelAttention(
+                (mid, mid), (mid_choice.base, ) * 2)
         # convs reading a concatenation -> the base widths of its parts
         self.grouped_inputs = {'final_conv': (mid_choice.base, ) * 2}
         self.in_channel_groups = None
@@ -176,4 +193,8 @@ class NetAugCSPLayer(BaseModule):
         self.final_conv.conv.active_out_channels = self.out_choice.value
         x_short = self.short_conv(x)
         x_main = self.blocks(self.main_conv(x))
-        return self.final_conv(torch.cat((x_main, x_short), dim=1))
+        x_final = torch.cat((x_main, x_short), dim=1)
+        if self.channel_attention:
+            self.attention.active_groups = (mid, mid)
+            x_final = self.attention(x_final)
+        return self.final_conv(x_final)
