@@ -42,10 +42,14 @@ FOLDERS = OrderedDict([
      ('NetAug procedural shapes',
       'YOLOv3 + MobileNetV2 x0.35 on the procedural shapes task (the '
       'accuracy benchmark)')),
+    ('configs/yolox',
+     ('NetAug YOLOX',
+      'YOLOX-nano and YOLOX-tiny on CSPDarknet (COCO and Pascal VOC)')),
     ('configs/fashion',
      ('NetAug pasted Fashion-MNIST',
-      'YOLOv3 + MobileNetV2 x0.35 on Fashion-MNIST items pasted on '
-      'procedural backgrounds (the where-NetAug-pays study)')),
+      'YOLOv3 + MobileNetV2 x0.35 (the where-NetAug-pays study) and '
+      'YOLOX-nano/tiny on Fashion-MNIST items pasted on procedural '
+      'backgrounds')),
     ('configs/demo', ('NetAug demo', 'YOLOv3 + MobileNetV2 x0.35 on the '
                       'generated demo set')),
 ])
