@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 from mmnetaug.registry import HOOKS
 from mmnetaug.space import EXPAND, WIDTH, set_base, unwrap
 from .bn_calibration import recalibrate_bn
+from .ema import check_hook_order, ema_module, permute_like
 from .loops import NetAugIterBasedTrainLoop, NetAugLoopMixin
 
 BN_POLICIES = ('freeze_wide', 'recalibrate')
@@ -40,6 +41,15 @@ class NetAugHook(Hook):
             after training.
         sort_interval (int, optional): for iteration-based training, sort
             every this many iterations (default: one epoch's worth).
+
+    With mmengine's ``EMAHook`` (YOLOX, RTMDet) the EMA copy follows the
+    live model: sorting permutes it alike, it is set to base width for
+    validation, test and export, and the export at the end is the EMA
+    network (as a stock run deploys it). Its BN statistics are the base
+    network's: with ``'freeze_wide'`` it averages (or copies) the live
+    model's base-pass statistics; with ``'recalibrate'`` they are
+    re-estimated on the EMA weights, which needs EMAHook to run first
+    (mmdet's configs give it priority 49).
     """
     priority = 'NORMAL'
     stock_type = None  # dropped from exported configs
@@ -82,6 +92,8 @@ class NetAugHook(Hook):
                 "'mmnetaug.NetAugTrainLoop' (or "
                 f"'mmnetaug.NetAugIterBasedTrainLoop'), got {type(loop)}")
         loop.freeze_wide_bn = self.bn_policy == 'freeze_wide'
+        if self.bn_policy == 'recalibrate':
+            check_hook_order(runner, self)
         self._update_policy(runner)
 
     # ---- schedule -------------------------------------------------------
@@ -121,15 +133,21 @@ class NetAugHook(Hook):
 
     def _sort(self, runner: Runner) -> None:
         optimizer = runner.optim_wrapper.optimizer
-        for module in unwrap(runner.model).modules():
+        model = unwrap(runner.model)
+        moved = []
+        for module in model.modules():
             sort = getattr(module, 'sort_channels', None)
             if not callable(sort):
                 continue
             for param, dim, perm in sort():
+                moved.append((param, dim, perm))
                 for value in optimizer.state.get(param, {}).values():
                     if hasattr(value, 'shape') and \
                             value.shape == param.shape:
                         value.copy_(value.index_select(dim, perm))
+        ema = ema_module(runner)
+        if ema is not None:  # the EMA averages by name: keep names aligned
+            permute_like(model, ema, moved)
 
     # ---- BN statistics and export --------------------------------------
     def _calibration_loader(self, runner: Runner):
@@ -143,10 +161,18 @@ class NetAugHook(Hook):
                 cfg, seed=937162211)
         return self._calib_loader
 
-    def _base_stats(self, runner: Runner) -> None:
-        set_base(runner.model)
+    def _base_stats(self, runner: Runner, model=None) -> None:
+        """Base width (the EMA copy too) and, for ``'recalibrate'``, BN
+        statistics re-estimated on ``model`` (default: the runner's, which
+        holds the EMA weights during validation and test)."""
+        ema = ema_module(runner)
+        for net in (runner.model, ema):
+            if net is not None:
+                set_base(net)
         if self.bn_policy == 'recalibrate':
-            n = recalibrate_bn(runner.model, self._calibration_loader(runner),
+            check_hook_order(runner, self)
+            n = recalibrate_bn(runner.model if model is None else model,
+                               self._calibration_loader(runner),
                                self.recalibrate_images)
             print_log(f'NetAug: re-estimated BN statistics at base width on '
                       f'{n} images', logger='current')
@@ -158,15 +184,21 @@ class NetAugHook(Hook):
         self._base_stats(runner)
 
     def after_train(self, runner: Runner) -> None:
-        self._base_stats(runner)
+        # with EMA, the averaged network is the one evaluated and deployed
+        deployed = ema_module(runner)
+        if deployed is None:
+            deployed = runner.model
+        self._base_stats(runner, deployed)
         if not self.export or not is_main_process():
             return
         from mmnetaug.export import export
         out_dir = osp.join(runner.work_dir, self.export_dir)
-        result = export(runner.cfg, None, out_dir, model=runner.model)
+        result = export(runner.cfg, None, out_dir, model=deployed)
         runner.message_hub.update_info('netaug_export', result)
         print_log(
-            f"NetAug: exported the base detector to {result['config']} and "
+            f"NetAug: exported the base detector"
+            f"{' (EMA weights)' if deployed is not runner.model else ''} "
+            f"to {result['config']} and "
             f"{result['checkpoint']} ({result['params']} params, max abs "
             f"diff vs supernet {result['max_abs_diff']:.2e})",
             logger='current')
