@@ -14,6 +14,7 @@ from mmengine.runner import Runner  # noqa: E402
 import mmnetaug  # noqa: E402,F401
 from mmnetaug.checkpoint_loading import CheckpointError  # noqa: E402
 from mmnetaug.utils import check_datasets, setup_cpu_distributed  # noqa
+from mmnetaug.utils.run_env import run_environment  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -96,6 +97,9 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    # what a rerun must match to reproduce this run bit for bit (versions
+    # and threads: two threads already change the result after one epoch)
+    runner.logger.info(f'run environment: {run_environment()}')
     try:
         runner.train()
     except CheckpointError as e:  # --resume or load_from: one line
