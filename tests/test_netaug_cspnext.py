@@ -20,7 +20,8 @@ from detector_helpers import _one_thread, randomise_bn, silence_wide  # noqa
 # mmdet's rtmdet_tiny backbone arguments (channel_attention defaults True)
 TINY = dict(deepen_factor=0.167, widen_factor=0.375)
 TINY_DW = dict(TINY, use_depthwise=True)
-SETTINGS = dict(tiny=TINY, tiny_dw=TINY_DW)
+NO_ATTENTION = dict(TINY, channel_attention=False)
+SETTINGS = dict(tiny=TINY, tiny_dw=TINY_DW, no_attention=NO_ATTENTION)
 
 
 def _inputs(batch=2, size=64, seed=1):
@@ -36,12 +37,16 @@ def _stock(**kwargs):
     return stock
 
 
-@pytest.mark.parametrize('augment_outputs', [False, True])
-@pytest.mark.parametrize('setting', ['tiny', 'tiny_dw'])
+@pytest.mark.parametrize('setting, augment_outputs', [('tiny', False),
+                                                     ('tiny', True),
+                                                     ('tiny_dw', False),
+                                                     ('no_attention', False)])
 def test_base_width_equals_stock(setting, augment_outputs):
     kwargs = SETTINGS[setting]
     stock = _stock(**kwargs)
     netaug = NetAugCSPNeXt(**kwargs, augment_outputs=augment_outputs)
+    assert hasattr(netaug.stage1[1], 'attention') == hasattr(
+        stock.stage1[1], 'attention')
     # a stock state dict loads into the leading slice (concats included)
     netaug.load_state_dict(stock.state_dict(), strict=True)
     netaug.eval()

@@ -1,11 +1,12 @@
 """NetAugCSPNeXtPAFPN: stock equivalence at base width (RTMDet-tiny neck,
 plain and depthwise), the sub-network property across its
-concatenations, sampled configs against their static twins, and a NetAug
-RTMDet-tiny (backbone + neck) that trains one NetAug step and exports to
-stock mmdet."""
+concatenations, sampled configs against their static twins, and an
+RTMDet-tiny whose backbone, neck and head are all NetAug (every width
+augmented) that trains one NetAug step and exports to stock mmdet."""
 import pytest
 import torch
 import torch.nn as nn
+from mmdet.models.dense_heads import RTMDetSepBNHead
 from mmdet.models.necks import CSPNeXtPAFPN
 from mmengine.config import Config
 
@@ -40,8 +41,9 @@ def _pad(feats, widths):
     ]
 
 
-@pytest.mark.parametrize('augment_outputs', [False, True])
-@pytest.mark.parametrize('setting', ['tiny', 'tiny_dw'])
+@pytest.mark.parametrize('setting, augment_outputs', [('tiny', False),
+                                                     ('tiny', True),
+                                                     ('tiny_dw', False)])
 def test_base_width_equals_stock(setting, augment_outputs):
     kwargs = SETTINGS[setting]
     stock = CSPNeXtPAFPN(**kwargs)
@@ -154,7 +156,7 @@ def test_too_wide_input_and_bad_arguments_name_the_field():
         NetAugCSPNeXtPAFPN(in_channels=[96], out_channels=96)
 
 
-# ---- RTMDet-tiny with a NetAug backbone and neck --------------------------
+# ---- RTMDet-tiny with NetAug backbone, neck and head -----------------------
 # mmdet's config starts the backbone from an ImageNet checkpoint URL; the
 # tests start from scratch (init_cfg=None), the twin too
 RTMDET_TINY = '''
@@ -163,17 +165,20 @@ custom_imports = dict(imports=['mmnetaug'], allow_failed_imports=False)
 model = dict(
     backbone=dict(type='mmnetaug.NetAugCSPNeXt', augment_outputs=True,
                   init_cfg=None),
-    neck=dict(type='mmnetaug.NetAugCSPNeXtPAFPN'),
-    bbox_head=dict(num_classes=3))
+    neck=dict(type='mmnetaug.NetAugCSPNeXtPAFPN', augment_outputs=True),
+    bbox_head=dict(type='mmnetaug.NetAugRTMDetSepBNHead', augment_head=True,
+                   num_classes=3))
 '''
 
 
-def test_rtmdet_tiny_with_netaug_neck_samples_and_exports(tmp_path):
+def test_rtmdet_tiny_all_netaug_samples_and_exports(tmp_path):
     path = tmp_path / 'netaug_rtmdet_tiny_neck.py'
     path.write_text(RTMDET_TINY)
     cfg = Config.fromfile(str(path))
     _, replaced = export_config(cfg)
-    assert set(replaced) == {'NetAugCSPNeXt', 'NetAugCSPNeXtPAFPN'}
+    assert set(replaced) == {
+        'NetAugCSPNeXt', 'NetAugCSPNeXtPAFPN', 'NetAugRTMDetSepBNHead'
+    }
     model = build_detector(cfg)
     randomise_bn(model)
     inputs = torch.randn(1, 3, 64, 64,
@@ -184,11 +189,14 @@ def test_rtmdet_tiny_with_netaug_neck_samples_and_exports(tmp_path):
     gen = torch.Generator().manual_seed(0)
     for _ in range(2):
         sample_wide(model, gen)
-        # backbone outputs wider than base reach the neck
+        # backbone and neck outputs wider than base reach the next module
         model.train()
         feats = model.backbone(inputs)
         assert [f.size(1) for f in feats] == [
             k.value for k in model.backbone.out_width_choices()
+        ]
+        assert [f.size(1) for f in model.neck(feats)] == [
+            k.value for k in model.neck.out_width_choices()
         ]
         outs = model._forward(inputs)
         sum(t.mean() for level in outs for t in level).backward()
@@ -200,6 +208,7 @@ def test_rtmdet_tiny_with_netaug_neck_samples_and_exports(tmp_path):
     result = export(cfg, None, str(tmp_path / 'out'), model=model)
     stock = load_exported(result, model)  # strict, outputs <= 1e-5
     assert type(stock.neck) is CSPNeXtPAFPN
+    assert type(stock.bbox_head) is RTMDetSepBNHead
     twin_path = tmp_path / 'rtmdet_tiny.py'
     twin_path.write_text(
         "_base_ = 'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'\n"
@@ -211,9 +220,9 @@ def test_rtmdet_tiny_with_netaug_neck_samples_and_exports(tmp_path):
 
 def test_netaug_step_on_rtmdet_tiny(tmp_path):
     """One NetAug step (base pass + one sampled wide pass, one SGD update)
-    on RTMDet-tiny with NetAug backbone and neck: finite losses, weights
-    only the wide networks use get trained, the model ends at base width
-    and the wide pass leaves the BN running statistics alone."""
+    on RTMDet-tiny with NetAug backbone, neck and head: finite losses,
+    weights only the wide networks use get trained, the model ends at base
+    width and the wide pass leaves the BN running statistics alone."""
     from mmdet.structures import DetDataSample
     from mmengine.optim import OptimWrapper
     from mmengine.structures import InstanceData
@@ -238,7 +247,7 @@ def test_netaug_step_on_rtmdet_tiny(tmp_path):
         inputs=[torch.randint(0, 255, (3, 64, 64), generator=gen,
                               dtype=torch.uint8) for _ in range(2)],
         data_samples=samples)
-    regions = wide_only_regions(model, ('backbone', 'neck'))
+    regions = wide_only_regions(model, ('backbone', 'neck', 'bbox_head'))
     params = dict(model.named_parameters())
     before = {k: params[k].detach().clone() for k in regions}
     model.train()
@@ -253,9 +262,9 @@ def test_netaug_step_on_rtmdet_tiny(tmp_path):
         log_vars['aug_loss'])
     assert all(k.index == 0 for k in netaug_choices(model))
     # the wide pass trained weights that only the wide networks use, in
-    # the backbone and in the neck
+    # the backbone, the neck and the head
     moved = moved_regions(model, regions, before)
-    assert any(k.startswith('backbone.') for k in moved)
-    assert any(k.startswith('neck.') for k in moved)
+    for part in ('backbone.', 'neck.', 'bbox_head.'):
+        assert any(k.startswith(part) for k in moved), part
     assert isinstance(bn, DynamicBatchNorm2d)
     assert int(bn.num_batches_tracked) == tracked + 1  # the base pass only
