@@ -2,9 +2,11 @@
 
 Prints, in one run, the median time of interleaved repetitions and their
 ratio for
-  * the backbone: NetAugMobileNetV2 at base width vs mmdet's MobileNetV2,
-  * the whole YOLOv3 detector: NetAug config at base width vs baseline twin
-    (loss forward + backward on a synthetic batch), goal <= 1.05 for both,
+  * the backbones: NetAugMobileNetV2 at base width vs mmdet's MobileNetV2,
+    NetAugCSPDarknet (YOLOX-nano's settings) vs mmdet's CSPDarknet,
+  * per detector (``--detectors``: YOLOv3-MobileNetV2, YOLOX-nano), the
+    NetAug config at base width vs its baseline twin (loss forward +
+    backward on a synthetic batch), goal <= 1.05 for both,
   * one NetAug iteration (base + one sampled wide pass) vs a static base
     iteration plus a static iteration of that same wide architecture
     (goal <= 1.10: nothing beyond the compute NetAug must do),
@@ -13,6 +15,7 @@ ratio for
     be equal) and inference latency (ratio ~1.00).
 Usage:
     python benchmarks/bench_speed.py [--widen 1.0] [--size 320] [--batch 8]
+        [--detectors YOLOv3 YOLOX-nano]
 """
 import argparse
 import os.path as osp
@@ -24,7 +27,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmdet.models.backbones import MobileNetV2  # noqa: E402
+from mmdet.models.backbones import CSPDarknet, MobileNetV2  # noqa: E402
 from mmdet.structures import DetDataSample  # noqa: E402
 from mmengine.analysis import get_model_complexity_info  # noqa: E402
 from mmengine.config import Config  # noqa: E402
@@ -32,11 +35,19 @@ from mmengine.structures import InstanceData  # noqa: E402
 
 from mmnetaug.engine.netaug_step import iteration_generator  # noqa: E402
 from mmnetaug.export import build_detector, run_forward, to_static  # noqa
-from mmnetaug.models import NetAugMobileNetV2  # noqa: E402
+from mmnetaug.models import NetAugCSPDarknet, NetAugMobileNetV2  # noqa
 from mmnetaug.space import (current_config, sample_wide, set_base,  # noqa
                             set_config)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# name: (NetAug config, baseline twin), the configs as they ship
+DETECTORS = {
+    'YOLOv3': ('configs/netaug_yolo_mbv2.py', 'configs/baseline_yolo_mbv2.py'),
+    'YOLOX-nano': ('configs/yolox/netaug_yolox_nano.py',
+                   'configs/yolox/baseline_yolox_nano.py'),
+}
+YOLOX_NANO_BACKBONE = dict(deepen_factor=0.33, widen_factor=0.25,
+                           use_depthwise=True)
 
 
 def interleaved(fns: dict, reps: int, warmup: int = 2) -> dict:
@@ -130,48 +141,15 @@ def complexity(model, size):
 
 
 def row(name, res, a, b):
-    print(f'{name:44s} {res[a] * 1e3:9.1f} ms {res[b] * 1e3:9.1f} ms '
+    print(f'{name:48s} {res[a] * 1e3:9.1f} ms {res[b] * 1e3:9.1f} ms '
           f'{res[a] / res[b]:7.3f}')
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--widen', type=float, default=1.0,
-                        help='backbone rows only; the detector rows use '
-                        'configs/*_yolo_mbv2.py as they are')
-    parser.add_argument('--size', type=int, default=320)
-    parser.add_argument('--batch', type=int, default=8)
-    parser.add_argument('--reps', type=int, default=10)
-    parser.add_argument('--wide-samples', type=int, default=3,
-                        help='sampled wide architectures to time statically')
-    parser.add_argument('--threads', type=int, default=None)
-    parser.add_argument('--device', default='cpu', help='cpu or cuda')
-    args = parser.parse_args()
-    dev = torch.device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    where = (torch.cuda.get_device_name(dev) if dev.type == 'cuda' else
-             f'CPU, {torch.get_num_threads()} threads')
-    print(f'torch {torch.__version__}, {where}, batch {args.batch}, '
-          f'{args.size}px, widen {args.widen}')
-    print(f"{'':44s} {'netaug':>12s} {'stock':>12s} {'ratio':>7s}")
-    x = torch.randn(args.batch, 3, args.size, args.size, device=dev)
-    for out_indices in ((2, 4, 6), (4, 7)):
-        stock = MobileNetV2(widen_factor=args.widen, out_indices=out_indices)
-        netaug = NetAugMobileNetV2(widen_factor=args.widen,
-                                   out_indices=out_indices)
-        stock.to(dev).train()
-        netaug.to(dev).train()
-        res = interleaved(dict(netaug=fwd_bwd(netaug, x),
-                               stock=fwd_bwd(stock, x)), args.reps)
-        row(f'backbone fwd+bwd, out_indices={out_indices}', res, 'netaug',
-            'stock')
-
-    netaug_cfg = Config.fromfile(osp.join(ROOT, 'configs',
-                                          'netaug_yolo_mbv2.py'))
-    base_cfg = Config.fromfile(osp.join(ROOT, 'configs',
-                                        'baseline_yolo_mbv2.py'))
+def detector_rows(name, netaug_path, base_path, args, dev):
+    """The detector rows of one config pair: at base width vs the twin, a
+    NetAug iteration vs its static base + wide floor, the deployed model."""
+    netaug_cfg = Config.fromfile(osp.join(ROOT, netaug_path))
+    base_cfg = Config.fromfile(osp.join(ROOT, base_path))
     netaug_det = build_detector(netaug_cfg).to(dev).train()
     base_det = build_detector(base_cfg).to(dev).train()
     inputs, samples = synthetic_batch(args.batch, args.size, dev)
@@ -180,11 +158,10 @@ def main():
              stock=detector_step(base_det, inputs, samples),
              netaug_iter=netaug_step(netaug_det, inputs, samples)),
         args.reps)  # fewer reps swung this ratio by +-0.08 on the CPU
-    row('YOLOv3 detector loss fwd+bwd at base width', res, 'netaug',
+    row(f'{name} detector loss fwd+bwd at base width', res, 'netaug',
         'stock')
-    row('NetAug iteration (base+wide) vs baseline', res, 'netaug_iter',
-        'stock')
-
+    row(f'{name} NetAug iteration (base+wide) vs baseline', res,
+        'netaug_iter', 'stock')
     # the same wide architectures as static models: NetAug's own overhead
     ratios = []
     set_base(netaug_det)
@@ -205,10 +182,10 @@ def main():
             dict(netaug=netaug_step_at(netaug_det, config, inputs, samples),
                  static=static_pair), max(3, args.reps // 2))
         ratios.append(res['netaug'] / res['static'])
-        row(f'NetAug iteration vs static base+wide (sample {it})', res,
+        row(f'{name} NetAug iter vs static base+wide (s{it})', res,
             'netaug', 'static')
         del static_wide
-    print(f"{'  median over the samples':44s} {'':12s} {'':12s} "
+    print(f"{'  median over the samples':48s} {'':12s} {'':12s} "
           f'{statistics.median(ratios):7.3f}')
 
     # deployment: the exported detector against the baseline twin
@@ -217,15 +194,63 @@ def main():
     base_det.eval()
     (emacs, eparams), (bmacs, bparams) = (complexity(exported, args.size),
                                           complexity(base_det, args.size))
-    print(f"{'exported vs baseline twin: params':44s} {eparams:12d} "
+    print(f"{name + ' exported vs twin: params':48s} {eparams:12d} "
           f'{bparams:12d} {eparams / bparams:7.3f}')
-    print(f"{'exported vs baseline twin: MACs':44s} {emacs:12d} "
+    print(f"{name + ' exported vs twin: MACs':48s} {emacs:12d} "
           f'{bmacs:12d} {emacs / bmacs:7.3f}')
     x_inf = torch.randn(1, 3, args.size, args.size, device=dev)
     res = interleaved(dict(exported=infer(exported, x_inf),
                            stock=infer(base_det, x_inf)), args.reps * 3)
-    row('inference latency, batch 1: exported vs twin', res, 'exported',
-        'stock')
+    row(f'{name} latency, batch 1: exported vs twin', res,
+        'exported', 'stock')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--widen', type=float, default=1.0,
+                        help='MobileNetV2 backbone rows only; the other rows '
+                        'use the shipped configs as they are')
+    parser.add_argument('--size', type=int, default=320)
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--reps', type=int, default=10)
+    parser.add_argument('--wide-samples', type=int, default=3,
+                        help='sampled wide architectures to time statically')
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--device', default='cpu', help='cpu or cuda')
+    parser.add_argument('--detectors', nargs='+', default=list(DETECTORS),
+                        choices=list(DETECTORS))
+    args = parser.parse_args()
+    dev = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    where = (torch.cuda.get_device_name(dev) if dev.type == 'cuda' else
+             f'CPU, {torch.get_num_threads()} threads')
+    print(f'torch {torch.__version__}, {where}, batch {args.batch}, '
+          f'{args.size}px, widen {args.widen}')
+    print(f"{'':48s} {'netaug':>12s} {'stock':>12s} {'ratio':>7s}")
+    x = torch.randn(args.batch, 3, args.size, args.size, device=dev)
+    for out_indices in ((2, 4, 6), (4, 7)):
+        stock = MobileNetV2(widen_factor=args.widen, out_indices=out_indices)
+        netaug = NetAugMobileNetV2(widen_factor=args.widen,
+                                   out_indices=out_indices)
+        stock.to(dev).train()
+        netaug.to(dev).train()
+        res = interleaved(dict(netaug=fwd_bwd(netaug, x),
+                               stock=fwd_bwd(stock, x)), args.reps)
+        row(f'backbone fwd+bwd, out_indices={out_indices}', res, 'netaug',
+            'stock')
+    stock = CSPDarknet(**YOLOX_NANO_BACKBONE).to(dev)
+    netaug = NetAugCSPDarknet(**YOLOX_NANO_BACKBONE).to(dev)
+    stock.train()  # mmdet's CSPDarknet.train returns None
+    netaug.train()
+    res = interleaved(dict(netaug=fwd_bwd(netaug, x), stock=fwd_bwd(stock, x)),
+                      args.reps)
+    row('CSPDarknet (YOLOX-nano) fwd+bwd', res, 'netaug', 'stock')
+
+    for name in args.detectors:
+        netaug_cfg, base_cfg = DETECTORS[name]
+        detector_rows(name, netaug_cfg, base_cfg, args, dev)
 
 
 if __name__ == '__main__':
