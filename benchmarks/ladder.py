@@ -271,9 +271,12 @@ def key_of(setting, arm, widen, epochs, seed) -> str:
     return f'{setting}|{arm}|w{widen}|e{epochs}|s{seed}'
 
 
+def _safe(key):
+    return ''.join(c if c.isalnum() or c in '.-' else '_' for c in key)
+
+
 def _work_dir(args, key):
-    safe = ''.join(c if c.isalnum() or c in '.-' else '_' for c in key)
-    return osp.join(args.work_dir, safe)
+    return osp.join(args.work_dir, _safe(key))
 
 
 def resume_point(work_dir):
@@ -429,7 +432,30 @@ def _pm(ms, sign=''):
     return f'{mean:{sign}.3f} +/- {std:.3f}'
 
 
-def pilot_report(results) -> str:
+def unfinished(work_dir, runs) -> list:
+    """Lines for planned runs not finished yet: epochs done and the curve
+    so far, from their progress files."""
+    lines = []
+    for run in runs:
+        path = osp.join(work_dir, _safe(run['key']), 'progress.json')
+        if not osp.exists(path):
+            continue
+        with open(path) as f:
+            p = json.load(f)
+        done = max(map(int, p['epochs']), default=0)
+        if not done:
+            continue
+        cpu = p['epochs'][str(done)]['cpu']
+        curve = ', '.join(f'{e}: {v["bbox_mAP"]:.3f}'
+                          for e, v in sorted(p['val'].items(),
+                                             key=lambda x: int(x[0])))
+        lines.append(f'| {run["setting"]} | {ARM_NAMES[run["arm"]]} '
+                     f'x{run["widen"]} (running: {done} of) | '
+                     f'{run["epochs"]} | - | {curve} | {cpu / done:.1f} |')
+    return lines
+
+
+def pilot_report(results, running=()) -> str:
     lines = ['| setting | run | epochs | mAP | curve (epoch: mAP) | '
              'core-s / epoch |', '| --- ' * 6 + '|']
     verdicts = []
@@ -470,7 +496,7 @@ def pilot_report(results) -> str:
                          'epoch)')
         if parts:
             verdicts.append(f'- {setting}: ' + '; '.join(parts))
-    return '\n'.join(lines + [''] + verdicts)
+    return '\n'.join(lines + list(running) + [''] + verdicts)
 
 
 def ladder_report(results, setting) -> str:
@@ -592,7 +618,12 @@ def main():
         results = json.load(f)
     results['allow_mixed_versions'] = args.allow_mixed_versions
     if args.study == 'pilot':
-        print(pilot_report(results))
+        todo = [dict(r, key=key_of(r['setting'], r['arm'], r['widen'],
+                                   r['epochs'], r['seed']))
+                for r in pilot_plan(args, results)]
+        print(pilot_report(results, unfinished(
+            args.work_dir, [r for r in todo
+                            if r['key'] not in results['runs']])))
     else:
         print(ladder_report(results, args.settings[0]))
     if args.png_dir:
