@@ -7,15 +7,9 @@ follow NetAug: channel sorting permutes it as the live model, validation
 and export run it at base width, its BN statistics are the base network's,
 and the hook exports it (strict loading without mmnetaug)."""
 import copy
-import gzip
-import json
-import os
 import os.path as osp
-import subprocess
-import sys
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -28,68 +22,21 @@ from mmnetaug.engine.hooks import NetAugHook
 from mmnetaug.export import build_detector, max_abs_diff, to_static
 from mmnetaug.space import netaug_choices, set_base, set_max, unwrap
 from detector_helpers import _one_thread  # noqa: F401
+from ema_helpers import fashion_root  # noqa: F401
+from ema_helpers import bn_stats as _bn_stats
+from ema_helpers import max_diff as _max_diff
+from ema_helpers import run_without_mmnetaug, short_run_cfg
+from ema_helpers import state as _state
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NETAUG = osp.join(ROOT, 'configs/fashion/netaug_yolox_nano_fashion.py')
 BASELINE = osp.join(ROOT, 'configs/fashion/baseline_yolox_nano_fashion.py')
 
 
-def _write_idx(path, array):
-    header = bytes([0, 0, 0x08, array.ndim]) + b''.join(
-        int(n).to_bytes(4, 'big') for n in array.shape)
-    with gzip.open(path + '.gz', 'wb') as f:
-        f.write(header + array.astype(np.uint8).tobytes())
-
-
-@pytest.fixture(scope='module')
-def fashion_root(tmp_path_factory):
-    """Eight 28x28 items (filled rectangles) of classes 0-3 per split."""
-    root = str(tmp_path_factory.mktemp('fashion'))
-    items = np.zeros((8, 28, 28), np.uint8)
-    for i in range(8):
-        items[i, 4 + i:24, 6:22 - i] = 255
-    labels = np.arange(8) % 4
-    for prefix in ('train', 't10k'):
-        _write_idx(osp.join(root, f'{prefix}-images-idx3-ubyte'), items)
-        _write_idx(osp.join(root, f'{prefix}-labels-idx1-ubyte'), labels)
-    return root
-
-
 def _cfg(root, work_dir, epochs=2, **hook_args):
     """2 epochs of 2 iterations (batch 2), Mosaic in the first, the mode
     switch in the last; EMA with gamma=1 so it lags the live model."""
-    cfg = Config.fromfile(NETAUG)
-    cfg.work_dir = str(work_dir)
-    for loader in ('train_dataloader', 'val_dataloader'):
-        cfg[loader].batch_size = 2
-    cfg.train_dataloader.dataset.dataset.update(data_root=root, num_images=4)
-    cfg.val_dataloader.dataset.update(data_root=root, num_images=2)
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.model.data_preprocessor.batch_augments = None  # reproducible passes
-    cfg.train_cfg.update(max_epochs=epochs, val_interval=epochs)
-    cfg.param_scheduler = []
-    cfg.default_hooks.checkpoint.interval = epochs
-    cfg.default_hooks.logger.interval = 1
-    hooks = {h['type'].split('.')[-1]: h for h in cfg.custom_hooks}
-    hooks['YOLOXModeSwitchHook']['num_last_epochs'] = 1
-    hooks['EMAHook']['gamma'] = 1
-    hooks['NetAugHook'].update(hook_args)
-    cfg.randomness = dict(seed=0)
-    return cfg
-
-
-def _state(model) -> dict:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-
-def _max_diff(a: dict, b: dict, floats_only=True) -> float:
-    return max(float((a[k].double() - b[k].double()).abs().max())
-               for k in a if not floats_only or a[k].is_floating_point())
-
-
-def _bn_stats(model) -> dict:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()
-            if k.endswith(('running_mean', 'running_var'))}
+    return short_run_cfg(NETAUG, root, work_dir, epochs, **hook_args)
 
 
 class BeforeSort(Hook):
@@ -229,48 +176,16 @@ def test_export_is_the_ema_network_and_loads_without_mmnetaug(
 
     inputs = torch.randn(2, 3, 96, 96,
                          generator=torch.Generator().manual_seed(0))
-    torch.save(inputs, tmp_path / 'inputs.pth')
-    proc = subprocess.run(
-        [sys.executable, '-c', STOCK_CHECK, result['config'],
-         result['checkpoint'],
-         str(tmp_path / 'inputs.pth'),
-         str(tmp_path / 'outs.pth')],
-        capture_output=True, text=True, cwd=str(tmp_path),
-        env=dict(os.environ, PYTHONPATH=''))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    info, outs = run_without_mmnetaug(result, inputs, tmp_path)
     assert info['mmnetaug'] == []
     assert info['backbone'] == 'CSPDarknet'
     set_base(ema)
     ema.eval()
     with torch.no_grad():
         ref = ema._forward(inputs)
-    assert max_abs_diff(torch.load(tmp_path / 'outs.pth'), ref) <= 1e-5
+    assert max_abs_diff(outs, ref) <= 1e-5
     twin = build_detector(Config.fromfile(BASELINE))
     assert info['params'] == sum(p.numel() for p in twin.parameters())
-
-
-# Runs in a fresh interpreter that never imports mmnetaug.
-STOCK_CHECK = r'''
-import json, sys, torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-import mmdet.models
-from mmdet.registry import MODELS
-cfg_path, ckpt_path, inputs_path, out_path = sys.argv[1:]
-cfg = Config.fromfile(cfg_path)
-init_default_scope('mmdet')
-model = MODELS.build(cfg.model).eval()
-load_checkpoint(model, ckpt_path, map_location='cpu', strict=True)
-with torch.no_grad():
-    outs = model._forward(torch.load(inputs_path))
-torch.save(outs, out_path)
-print(json.dumps(dict(
-    params=sum(p.numel() for p in model.parameters()),
-    backbone=type(model.backbone).__name__,
-    mmnetaug=[m for m in sys.modules if m.startswith('mmnetaug')])))
-'''
 
 
 class RecalibrationProbe(Hook):
