@@ -45,11 +45,13 @@ FOLDERS = OrderedDict([
     ('configs/yolox',
      ('NetAug YOLOX',
       'YOLOX-nano and YOLOX-tiny on CSPDarknet (COCO and Pascal VOC)')),
+    ('configs/rtmdet',
+     ('NetAug RTMDet', 'RTMDet-tiny on CSPNeXt (COCO and Pascal VOC)')),
     ('configs/fashion',
      ('NetAug pasted Fashion-MNIST',
-      'YOLOv3 + MobileNetV2 x0.35 (the where-NetAug-pays study) and '
-      'YOLOX-nano/tiny on Fashion-MNIST items pasted on procedural '
-      'backgrounds')),
+      'YOLOv3 + MobileNetV2 x0.35 (the where-NetAug-pays study), '
+      'YOLOX-nano/tiny and RTMDet-tiny on Fashion-MNIST items pasted on '
+      'procedural backgrounds')),
     ('configs/demo', ('NetAug demo', 'YOLOv3 + MobileNetV2 x0.35 on the '
                       'generated demo set')),
 ])
@@ -61,6 +63,8 @@ def dataset_name(cfg):
     while 'dataset' in ds or 'datasets' in ds:
         ds = ds['dataset'] if 'dataset' in ds else ds['datasets'][0]
     name = ds.type.split('.')[-1]
+    if name == 'CocoDataset' and 'voc' in ds.get('ann_file', '').lower():
+        return 'Pascal VOC'  # VOC07+12 in COCO format (configs/rtmdet)
     return {
         'CocoDataset': 'COCO' if cfg.get('data_root', '') and 'coco' in
         cfg.data_root.lower() else 'COCO format',
