@@ -54,6 +54,10 @@ class NetAugYOLOXPAFPN(StockTwinMixin, BaseModule):
     stock_type = 'YOLOXPAFPN'
     netaug_args = ('width_factors', 'expand_factors', 'augment_outputs',
                    'in_width_factors')
+    # what RTMDet's neck (NetAugCSPNeXtPAFPN) changes: the CSP branch width
+    # over the output width, the CSP blocks, the out convs
+    branch_ratio = 0.5
+    csp_block_args: dict = {}
 
     def __init__(self,
                  in_channels: Sequence[int],
@@ -100,13 +104,14 @@ class NetAugYOLOXPAFPN(StockTwinMixin, BaseModule):
             return NetAugCSPLayer(
                 sum(in_groups),
                 width_choice(out_base, factors),
-                width_choice(int(out_base * 0.5), factors),
+                width_choice(int(out_base * self.branch_ratio), factors),
                 num_blocks=num_csp_blocks,
                 add_identity=False,
                 use_depthwise=use_depthwise,
                 expand_factors=self.expand_factors,
                 in_channel_groups=in_groups,
                 base_in_groups=base_groups,
+                **self.csp_block_args,
                 **layer_cfg)
 
         self.upsample = nn.Upsample(**upsample_cfg)
@@ -146,9 +151,16 @@ class NetAugYOLOXPAFPN(StockTwinMixin, BaseModule):
             width_choice(out_channels, out_factors) for _ in range(n)
         ]
         self.out_convs = nn.ModuleList([
-            ConvModule(out_maxes[i], self.out_choices[i].max, 1, **cfg)
+            self._out_conv(conv, out_maxes[i], self.out_choices[i].max, cfg)
             for i in range(n)
         ])
+
+    @staticmethod
+    def _out_conv(conv, in_channels: int, out_channels: int,
+                  cfg: dict) -> nn.Module:
+        """YOLOX's out convs are 1x1 ConvModules (``conv``: the module
+        type ``use_depthwise`` picks, used by RTMDet's 3x3 ones)."""
+        return ConvModule(in_channels, out_channels, 1, **cfg)
 
     def netaug_choices(self) -> List[WidthChoice]:
         """Reduce, downsample and out-conv knobs; CSP layers list theirs."""
@@ -187,7 +199,8 @@ class NetAugYOLOXPAFPN(StockTwinMixin, BaseModule):
                 self._concat_csp(self.bottom_up_blocks[idx], down(outs[-1]),
                                  inner_outs[idx + 1]))
         for idx, conv in enumerate(self.out_convs):
-            conv.conv.active_out_channels = self.out_choices[idx].value
+            output_conv(conv).active_out_channels = \
+                self.out_choices[idx].value
             outs[idx] = conv(outs[idx])
         return tuple(outs)
 
