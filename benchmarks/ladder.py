@@ -559,7 +559,10 @@ def main():
                         'chosen')
     parser.add_argument('--seeds', type=int, nargs='+',
                         default=[0, 1, 2, 3, 4])
-    parser.add_argument('--work-dir', default='work_dirs/ladder')
+    parser.add_argument('--work-dir', default='work_dirs/ladder',
+                        help='run folders (checkpoints, progress); for a '
+                        'study across sessions put it outside a work tree '
+                        'that is cloned anew, e.g. /work/ladder_runs')
     parser.add_argument('--out', help='results JSON, shared by both studies '
                         '(pilot runs that the ladder needs are not run '
                         'again; default: docs/results/ladder.json)')
