@@ -11,7 +11,8 @@ backgrounds (``configs/fashion/``). Two studies (``--study``):
   qualifies when the wide baseline beats the tiny one by >= 0.05 mAP at
   4S and its ladder fits the budget; among those, the one whose tiny
   baseline gains least from 2S to 4S wins.
-* ``ladder``: in the chosen setting, cosine schedules, one run per
+* ``ladder``: in the chosen setting (default: the first), cosine
+  schedules with their own unit S (``ladder_unit``), one run per
   schedule, seeds paired: the baseline twin at S, kS and 4S (k = NetAug's
   measured cost ratio), NetAug at S, 2S and 4S, the wide baseline at S and
   4S. Answers: NetAug at S against the baseline at S, at the same cost (kS)
@@ -24,15 +25,17 @@ epochs, one thread per worker; validation excluded) and training MACs
 plus for NetAug the mean over the run's own sampled wide networks).
 
 Runs save a checkpoint every ``--ckpt-every`` epochs and resume from it
-(mmengine's resume), so a run can span sessions; each finished run is
-written to ``--out`` at once, and workers (``OMP_NUM_THREADS=1``, any
-number) share the file under a lock. Every run records its versions; the
-report refuses to pair runs of different versions unless
-``--allow-mixed-versions``.
+(mmengine's resume) within a machine's life; each finished run is written
+to ``--out`` at once, and workers (``OMP_NUM_THREADS=1``, any number) share
+the file under a lock. A session's machine does not outlive it, so the
+ladder's S is sized for its longest run to fit one session, and
+``--stop-by HH:MM`` starts only runs that can finish in time (and stops one
+that falls behind). Every run records its versions; the report refuses to
+pair runs of different versions unless ``--allow-mixed-versions``.
 
-    OMP_NUM_THREADS=1 python benchmarks/ladder.py --study pilot &
-    OMP_NUM_THREADS=1 python benchmarks/ladder.py --study pilot &
-    python benchmarks/ladder.py --study pilot --report-only \
+    OMP_NUM_THREADS=1 python benchmarks/ladder.py --study ladder \
+        --work-dir /work/ladder_runs --stop-by 16:50 &   # two workers
+    python benchmarks/ladder.py --study ladder --report-only \
         --png-dir docs/results
 """
 import argparse
@@ -110,25 +113,35 @@ def _input_size(size):
 
 
 # name: widen (tiny), wide (as wide as NetAug's widest sample, x2.6),
-# neck/head channels, unit S in epochs of 512 images, options. S is set
-# from the measured baseline core-seconds per epoch t so that the ladder,
-# about LADDER_COST_UNITS x S x t, fits about 30 core-hours (t measured
+# neck/head channels, unit: the pilot's S in epochs of 512 images,
+# options. The pilot's S was set from the measured baseline core-seconds
+# per epoch t so that the ladder, about LADDER_COST_UNITS x S x t, would fit
+# about 30 core-hours (t measured
 # over 3 epochs, one thread: 4.7, 4.8, 6.2, 4.4, 4.5 in this order; x1.0
 # 9.8; NetAug 15.5 with widths on, 9.9 after they stop).
+#
+# ``ladder_unit`` is the ladder's S. Sessions run on fresh machines, so a
+# run that does not finish within one session is lost with its checkpoints
+# (this happened to the pilot's 960-epoch runs): S is set so that the
+# ladder's longest run, NetAug at 4S (~2.7 x 4S x t), takes about 1.35
+# core-hours and fits a session with room; S = 80 epochs at t = 5.5.
 SETTINGS = {
     '3-8 items 14-40px, 96px, x0.35, neck 32': dict(
-        widen=0.35, wide=1.0, neck=32, unit=240, options={}),
+        widen=0.35, wide=1.0, neck=32, unit=240, ladder_unit=80,
+        options={}),
     '1-3 items 20-56px, 96px, x0.35, neck 32': dict(
-        widen=0.35, wide=1.0, neck=32, unit=230,
+        widen=0.35, wide=1.0, neck=32, unit=230, ladder_unit=80,
         options={**_objects((1, 3), 20, 56), **_anchors(1.4)}),
     '3-8 items 19-54px, 128px, x0.35, neck 32': dict(
-        widen=0.35, wide=1.0, neck=32, unit=180,
+        widen=0.35, wide=1.0, neck=32, unit=180, ladder_unit=60,
         options={**_objects((3, 8), 19, 54), **_anchors(1.33),
                  **_input_size(128)}),
     '3-8 items 14-40px, 96px, x0.25, neck 32': dict(
-        widen=0.25, wide=0.65, neck=32, unit=250, options={}),
+        widen=0.25, wide=0.65, neck=32, unit=250, ladder_unit=85,
+        options={}),
     '3-8 items 14-40px, 96px, x0.35, neck 16': dict(
-        widen=0.35, wide=1.0, neck=16, unit=240, options={}),
+        widen=0.35, wide=1.0, neck=16, unit=240, ladder_unit=85,
+        options={}),
 }
 ARM_NAMES = dict(baseline='baseline twin', netaug='NetAug',
                  wide='wide baseline')
@@ -157,6 +170,10 @@ def schedule_options(epochs: int, val_every: int, ckpt_every: int) -> dict:
             'default_hooks.logger.interval': 200}
 
 
+class OutOfTime(RuntimeError):
+    """A run that cannot finish before ``--stop-by``."""
+
+
 class StudyProgressHook(Hook):
     """Cost and curve of a run that may be resumed.
 
@@ -167,12 +184,14 @@ class StudyProgressHook(Hook):
     """
     priority = 'LOW'  # before CheckpointHook (VERY_LOW)
 
-    def __init__(self, work_dir):
+    def __init__(self, work_dir, deadline=None):
         self.path = osp.join(work_dir, 'progress.json')
         self.configs_path = osp.join(work_dir, 'wide_configs.jsonl')
+        self.deadline = deadline
 
     def before_train(self, runner):
         done = runner.epoch  # after a resume: the checkpoint's epoch
+        self._started = (time.time(), done)
         progress = dict(epochs={}, val={})
         if osp.exists(self.path):
             with open(self.path) as f:
@@ -215,6 +234,25 @@ class StudyProgressHook(Hook):
                 f.write(json.dumps(dict(epoch=epoch,
                                         configs=self.epoch_configs)) + '\n')
         self._save()
+        self._check_time(epoch, runner.max_epochs)
+
+    def _check_time(self, epoch, max_epochs):
+        """Stop a run that its own pace (wall time, validations included)
+        says will not finish by the deadline: unfinished at the end of a
+        session it is lost anyway, and its core can still finish a shorter
+        one."""
+        if self.deadline is None:
+            return
+        start, first = self._started
+        if epoch - first < 3:
+            return
+        pace = (time.time() - start) / (epoch - first)
+        finish = time.time() + pace * (max_epochs - epoch)
+        if finish > self.deadline:
+            raise OutOfTime(
+                f'at epoch {epoch} of {max_epochs}, {pace:.1f} s an epoch: '
+                f'would end {time.strftime("%H:%M", time.localtime(finish))}'
+                f', after --stop-by')
 
     def after_val_epoch(self, runner, metrics=None):
         # CocoMetric returns nothing when the detector found nothing: 0
@@ -275,8 +313,12 @@ def _safe(key):
     return ''.join(c if c.isalnum() or c in '.-' else '_' for c in key)
 
 
+def _work_dir_of(work_dir, key):
+    return osp.join(work_dir, _safe(key))
+
+
 def _work_dir(args, key):
-    return osp.join(args.work_dir, _safe(key))
+    return _work_dir_of(args.work_dir, key)
 
 
 def resume_point(work_dir):
@@ -314,7 +356,7 @@ def train_run(args, run) -> dict:
     cfg.log_level = 'WARNING'
     cfg.resume, cfg.load_from = resume_point(work_dir)
     runner = Runner.from_cfg(cfg)
-    progress = StudyProgressHook(work_dir)
+    progress = StudyProgressHook(work_dir, getattr(args, 'deadline', None))
     runner.register_hook(progress)
     runner.train()
     p = progress.progress
@@ -392,14 +434,16 @@ def cost_ratio(results, setting, unit) -> float:
 def ladder_plan(args, results) -> list:
     setting = args.settings[0]
     s = SETTINGS[setting]
-    unit, tiny = s['unit'], s['widen']
+    unit, tiny = s['ladder_unit'], s['widen']
     runs = []
 
     def add(arm, widen, mult, seeds):
         for seed in seeds:
+            # phase 0: the runs at S that k (and so the kS run) waits for
             runs.append(dict(setting=setting, arm=arm, widen=widen,
                              epochs=round(mult * unit), seed=seed,
-                             val_every=unit // 2))
+                             val_every=unit // 2,
+                             phase=int(not (mult == 1 and arm != 'wide'))))
 
     five, three = args.seeds, args.seeds[:3]
     # S first (it fixes k), then the longer schedules
@@ -414,6 +458,64 @@ def ladder_plan(args, results) -> list:
     add('netaug', tiny, 4, three)
     add('wide', s['wide'], 4, three[:1])
     return runs
+
+
+# ---- scheduling -----------------------------------------------------------
+# core-seconds an epoch (one thread) of the pilot's finished runs; used for
+# an arm until this study has finished runs of its own to estimate from
+CORE_S_PER_EPOCH = dict(baseline=5.5, wide=10.0, netaug=14.8)
+VAL_CORE_SECONDS = 20.0  # one validation pass over the 1000 images
+
+
+def estimate_core_seconds(results, run) -> float:
+    """What a run will cost: the core-seconds an epoch of the finished runs
+    with its setting, arm and width (else ``CORE_S_PER_EPOCH``) times its
+    epochs, plus its validations."""
+    same = [r for r in results['runs'].values()
+            if (r['setting'], r['arm'], r['widen']) ==
+            (run['setting'], run['arm'], run['widen'])]
+    per_epoch = (statistics.mean(r['core_seconds'] / r['epochs']
+                                 for r in same)
+                 if same else CORE_S_PER_EPOCH[run['arm']])
+    vals = run['epochs'] // max(1, run.get('val_every', run['epochs']))
+    return run['epochs'] * per_epoch + VAL_CORE_SECONDS * vals
+
+
+def schedule(todo, results, work_dir, deadline=None, wall_factor=1.3,
+             now=None) -> list:
+    """The runs to start, in order, that can finish by ``deadline``.
+
+    A run with a checkpoint first (it is partly paid for), then seed by
+    seed (a seed's paired set completes before the next starts), the runs
+    that fix k first, then the longest (they pack the time left best).
+    Wall time is estimated as core-seconds x ``wall_factor`` (other work on
+    the machine, validation); a run with a checkpoint is not discounted.
+    """
+    now = time.time() if now is None else now
+    fits = [r for r in todo if deadline is None or now + wall_factor *
+            estimate_core_seconds(results, r) <= deadline]
+    return sorted(fits, key=lambda r: (
+        not osp.exists(osp.join(_work_dir_of(work_dir, r['key']),
+                                'last_checkpoint')),
+        r['seed'], r.get('phase', 1), -estimate_core_seconds(results, r)))
+
+
+def parse_stop_by(text):
+    """``--stop-by HH:MM`` (local time, today) as epoch seconds."""
+    if text is None:
+        return None
+    try:
+        clock = time.strptime(text, '%H:%M')
+    except ValueError:
+        raise SystemExit(f'--stop-by {text!r}: give a local time as HH:MM, '
+                         'e.g. --stop-by 16:50') from None
+    today = time.localtime()
+    deadline = time.mktime(today[:3] + (clock.tm_hour, clock.tm_min, 0) +
+                           today[6:])
+    if deadline <= time.time():
+        raise SystemExit(f'--stop-by {text}: that time has passed today; '
+                         'give a later one')
+    return deadline
 
 
 # ---- reports --------------------------------------------------------------
@@ -501,7 +603,7 @@ def pilot_report(results, running=()) -> str:
 
 def ladder_report(results, setting) -> str:
     s = SETTINGS[setting]
-    unit, tiny = s['unit'], s['widen']
+    unit, tiny = s['ladder_unit'], s['widen']
     allow = results.get('allow_mixed_versions', False)
     rows = ['| arm | epochs | seeds | mAP | core-hours | training MACs |',
             '| --- ' * 6 + '|']
@@ -575,16 +677,26 @@ def main():
     parser.add_argument('--png-dir', help='also write the plots here')
     parser.add_argument('--unit', type=int,
                         help="override every setting's S (smoke runs)")
+    parser.add_argument('--stop-by', metavar='HH:MM',
+                        help='start only runs that can finish by then '
+                        '(local time), and stop one whose pace says it '
+                        'will not: an unfinished run is lost with a '
+                        "session's machine")
+    parser.add_argument('--wall-factor', type=float, default=1.3,
+                        help='wall seconds per estimated core-second, for '
+                        '--stop-by (other work on the machine, start-up)')
     parser.add_argument('--report-only', action='store_true')
     args = parser.parse_args()
     if args.unit:
         for s in SETTINGS.values():
-            s['unit'] = args.unit
+            s['unit'] = s['ladder_unit'] = args.unit
     args.out = osp.abspath(args.out or osp.join(
         ROOT, 'docs', 'results', 'ladder.json'))
     args.work_dir = osp.abspath(args.work_dir)
     os.chdir(ROOT)
     plan = pilot_plan if args.study == 'pilot' else ladder_plan
+    args.deadline = parse_stop_by(args.stop_by)
+    skipped = set()  # stopped by OutOfTime: not tried again by this worker
     while not args.report_only:
         with locked_results(args.out) as results:
             claimed = results.setdefault('claimed', {})
@@ -596,22 +708,34 @@ def main():
                 run['key'] = key_of(run['setting'], run['arm'], run['widen'],
                                     run['epochs'], run['seed'])
                 if run['key'] not in results['runs'] and \
-                        run['key'] not in claimed:
+                        run['key'] not in claimed and \
+                        run['key'] not in skipped:
                     todo.append(run)
-            # a run with a checkpoint goes first: it is partly paid for
-            todo.sort(key=lambda r: not osp.exists(osp.join(
-                _work_dir(args, r['key']), 'last_checkpoint')))
-            if todo:
-                claimed[todo[0]['key']] = [os.getpid(), _boot_id()]
+            order = schedule(todo, results, args.work_dir, args.deadline,
+                             args.wall_factor)
+            if order:
+                claimed[order[0]['key']] = [os.getpid(), _boot_id()]
             busy = bool(claimed)
-        if not todo:
+        if not order:
+            if todo and not busy:
+                print(f'[ladder] {len(todo)} runs left, none can finish by '
+                      f'--stop-by {args.stop_by}', flush=True)
             if not busy:
                 break
-            time.sleep(30)
+            time.sleep(30)  # the others' results may plan new runs (kS)
             continue
-        run = todo[0]
-        print(f'[ladder] start {run["key"]}', flush=True)
-        result = train_run(args, run)
+        run = order[0]
+        estimate = estimate_core_seconds(results, run)
+        print(f'[ladder] start {run["key"]} (~{estimate / 60:.0f} core-min)',
+              flush=True)
+        try:
+            result = train_run(args, run)
+        except OutOfTime as e:
+            print(f'[ladder] stopped {run["key"]}: {e}', flush=True)
+            skipped.add(run['key'])
+            with locked_results(args.out) as results:
+                results['claimed'].pop(run['key'], None)
+            continue
         with locked_results(args.out) as results:
             results['runs'][run['key']] = result
             results['claimed'].pop(run['key'], None)

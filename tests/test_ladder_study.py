@@ -54,7 +54,7 @@ def test_pilot_adds_the_wide_4s_run_only_where_width_leads():
 
 def test_ladder_plans_the_cost_matched_baseline_once_k_is_measured():
     lad = _load('ladder')
-    unit = lad.SETTINGS[SETTING]['unit']
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
     planned = _keys(lad, 'ladder', {})
     assert {(a, e) for a, e, _ in planned} == {
         ('baseline', unit), ('netaug', unit), ('wide', unit),
@@ -73,6 +73,55 @@ def test_ladder_plans_the_cost_matched_baseline_once_k_is_measured():
         == {0, 1, 2}
 
 
+def test_schedule_starts_only_runs_that_fit_seed_by_seed(tmp_path):
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
+    # finished runs set the estimates: 2 core-s an epoch for the baseline
+    results = dict(runs=_run(lad, 'baseline', 0.35, 10, seed=9,
+                             core_seconds=20.0))
+    args = argparse.Namespace(settings=[SETTING], seeds=[0, 1])
+    todo = [dict(r, key=lad.key_of(r['setting'], r['arm'], r['widen'],
+                                   r['epochs'], r['seed']))
+            for r in lad.ladder_plan(args, results)]
+    order = lad.schedule(todo, results, str(tmp_path))
+    assert [(r['arm'], r['epochs'], r['seed']) for r in order[:3]] == [
+        ('netaug', unit, 0), ('baseline', unit, 0),  # they fix k
+        ('netaug', 4 * unit, 0)]  # then the longest of seed 0
+    assert {r['seed'] for r in order[:7]} == {0}
+    base_4s = lad.estimate_core_seconds(
+        results, dict(setting=SETTING, arm='baseline', widen=0.35,
+                      epochs=4 * unit, val_every=unit // 2))
+    assert base_4s == 4 * unit * 2.0 + 8 * lad.VAL_CORE_SECONDS
+    # an hour and a bit left: only runs whose wall estimate fits
+    fits = lad.schedule(todo, results, str(tmp_path), deadline=5000.0,
+                        wall_factor=1.5, now=0.0)
+    assert fits and all(1.5 * lad.estimate_core_seconds(results, r) <= 5000
+                        for r in fits)
+    assert ('baseline', 4 * unit, 0) in {(r['arm'], r['epochs'], r['seed'])
+                                         for r in fits}
+    assert ('netaug', 4 * unit, 0) not in {
+        (r['arm'], r['epochs'], r['seed']) for r in fits}
+    # a run with a checkpoint goes first, whatever its seed
+    key = todo[-1]['key']
+    (tmp_path / lad._safe(key)).mkdir()
+    (tmp_path / lad._safe(key) / 'last_checkpoint').write_text('x')
+    assert lad.schedule(todo, results, str(tmp_path))[0]['key'] == key
+
+
+def test_a_run_that_falls_behind_its_deadline_stops(tmp_path, monkeypatch):
+    lad = _load('ladder')
+    clock = [1000.0]
+    monkeypatch.setattr(lad.time, 'time', lambda: clock[0])
+    hook = lad.StudyProgressHook(str(tmp_path), deadline=1000.0 + 500)
+    hook.before_train(argparse.Namespace(epoch=0))
+    clock[0] += 30.0  # 10 s an epoch
+    hook._check_time(3, 40)  # ends at 1400: fine
+    clock[0] += 20.0
+    with pytest.raises(lad.OutOfTime, match='epoch 5 of 100'):
+        hook._check_time(5, 100)  # 95 more epochs at 10 s: too late
+    lad.StudyProgressHook(str(tmp_path))._check_time(5, 10**6)  # none set
+
+
 def test_versions_must_match_to_pair(tmp_path):
     env = run_environment()
     assert {'torch', 'numpy', 'opencv', 'mmcv', 'mmdet', 'mmengine',
@@ -87,7 +136,7 @@ def test_versions_must_match_to_pair(tmp_path):
     check_pairable([dict(env=env), dict(env=dict(env))], 'same')
     # the reports refuse too: the ladder's and the shapes benchmark's
     lad = _load('ladder')
-    unit = lad.SETTINGS[SETTING]['unit']
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
     results = dict(runs={**_run(lad, 'netaug', 0.35, unit),
                          **_run(lad, 'baseline', 0.35, unit, env=other)})
     with pytest.raises(ValueError, match='opencv'):
