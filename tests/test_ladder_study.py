@@ -115,10 +115,18 @@ def test_a_run_that_falls_behind_its_deadline_stops(tmp_path, monkeypatch):
     hook = lad.StudyProgressHook(str(tmp_path), deadline=1000.0 + 500)
     hook.before_train(argparse.Namespace(epoch=0))
     clock[0] += 30.0  # 10 s an epoch
-    hook._check_time(3, 40)  # ends at 1400: fine
-    clock[0] += 20.0
-    with pytest.raises(lad.OutOfTime, match='epoch 5 of 100'):
-        hook._check_time(5, 100)  # 95 more epochs at 10 s: too late
+    hook._check_time(3, 100)  # too early to judge
+    clock[0] += 70.0
+    with pytest.raises(lad.OutOfTime, match='epoch 10 of 100'):
+        hook._check_time(10, 100)  # 90 more epochs at 10 s: too late
+    hook._check_time(10, 45)  # 35 more: ends at 1450, in time
+    # NetAug's epochs after the width stop weigh 0.64: 100 epochs, 10 done
+    # in 100 s, then 40 at 10 s and 50 at 6.4 s: 720 s more, too late;
+    # 40 epochs (10 + 10 at 10 s, 20 at 6.4 s) end in time
+    hook.epoch_weight = lad.netaug_epoch_weight
+    with pytest.raises(lad.OutOfTime):
+        hook._check_time(10, 100)
+    hook._check_time(10, 40)
     lad.StudyProgressHook(str(tmp_path))._check_time(5, 10**6)  # none set
 
 
