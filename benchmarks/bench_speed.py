@@ -4,7 +4,9 @@ Prints, in one run, the median time of interleaved repetitions and their
 ratio for
   * the backbones: NetAugMobileNetV2 at base width vs mmdet's MobileNetV2,
     NetAugCSPDarknet (YOLOX-nano's settings) vs mmdet's CSPDarknet,
-  * per detector (``--detectors``: YOLOv3-MobileNetV2, YOLOX-nano), the
+    NetAugCSPNeXt (RTMDet-tiny's settings) vs mmdet's CSPNeXt,
+  * per detector (``--detectors``: YOLOv3-MobileNetV2, YOLOX-nano,
+    RTMDet-tiny), the
     NetAug config at base width vs its baseline twin (loss forward +
     backward on a synthetic batch), goal <= 1.05 for both,
   * one NetAug iteration (base + one sampled wide pass) vs a static base
@@ -15,7 +17,7 @@ ratio for
     be equal) and inference latency (ratio ~1.00).
 Usage:
     python benchmarks/bench_speed.py [--widen 1.0] [--size 320] [--batch 8]
-        [--detectors YOLOv3 YOLOX-nano]
+        [--detectors YOLOv3 YOLOX-nano RTMDet-tiny]
 """
 import argparse
 import os.path as osp
@@ -27,7 +29,8 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmdet.models.backbones import CSPDarknet, MobileNetV2  # noqa: E402
+from mmdet.models.backbones import (CSPDarknet, CSPNeXt,  # noqa: E402
+                                    MobileNetV2)
 from mmdet.structures import DetDataSample  # noqa: E402
 from mmengine.analysis import get_model_complexity_info  # noqa: E402
 from mmengine.config import Config  # noqa: E402
@@ -35,7 +38,8 @@ from mmengine.structures import InstanceData  # noqa: E402
 
 from mmnetaug.engine.netaug_step import iteration_generator  # noqa: E402
 from mmnetaug.export import build_detector, run_forward, to_static  # noqa
-from mmnetaug.models import NetAugCSPDarknet, NetAugMobileNetV2  # noqa
+from mmnetaug.models import (NetAugCSPDarknet, NetAugCSPNeXt,  # noqa
+                             NetAugMobileNetV2)
 from mmnetaug.space import (current_config, sample_wide, set_base,  # noqa
                             set_config)
 
@@ -45,9 +49,17 @@ DETECTORS = {
     'YOLOv3': ('configs/netaug_yolo_mbv2.py', 'configs/baseline_yolo_mbv2.py'),
     'YOLOX-nano': ('configs/yolox/netaug_yolox_nano.py',
                    'configs/yolox/baseline_yolox_nano.py'),
+    'RTMDet-tiny': ('configs/rtmdet/netaug_rtmdet_tiny_coco.py',
+                    'configs/rtmdet/baseline_rtmdet_tiny_coco.py'),
 }
-YOLOX_NANO_BACKBONE = dict(deepen_factor=0.33, widen_factor=0.25,
-                           use_depthwise=True)
+# the backbones as mmdet's configs set them (no checkpoint: nothing loads)
+BACKBONES = {
+    'CSPDarknet (YOLOX-nano)': (CSPDarknet, NetAugCSPDarknet, dict(
+        deepen_factor=0.33, widen_factor=0.25, use_depthwise=True)),
+    'CSPNeXt (RTMDet-tiny)': (CSPNeXt, NetAugCSPNeXt, dict(
+        deepen_factor=0.167, widen_factor=0.375, expand_ratio=0.5,
+        channel_attention=True)),
+}
 
 
 def interleaved(fns: dict, reps: int, warmup: int = 2) -> dict:
@@ -240,13 +252,14 @@ def main():
                                stock=fwd_bwd(stock, x)), args.reps)
         row(f'backbone fwd+bwd, out_indices={out_indices}', res, 'netaug',
             'stock')
-    stock = CSPDarknet(**YOLOX_NANO_BACKBONE).to(dev)
-    netaug = NetAugCSPDarknet(**YOLOX_NANO_BACKBONE).to(dev)
-    stock.train()  # mmdet's CSPDarknet.train returns None
-    netaug.train()
-    res = interleaved(dict(netaug=fwd_bwd(netaug, x), stock=fwd_bwd(stock, x)),
-                      args.reps)
-    row('CSPDarknet (YOLOX-nano) fwd+bwd', res, 'netaug', 'stock')
+    for name, (stock_type, netaug_type, kwargs) in BACKBONES.items():
+        stock = stock_type(**kwargs).to(dev)
+        netaug = netaug_type(**kwargs).to(dev)
+        stock.train()  # mmdet's CSP backbones' train() returns None
+        netaug.train()
+        res = interleaved(dict(netaug=fwd_bwd(netaug, x),
+                               stock=fwd_bwd(stock, x)), args.reps)
+        row(f'{name} fwd+bwd', res, 'netaug', 'stock')
 
     for name in args.detectors:
         netaug_cfg, base_cfg = DETECTORS[name]
