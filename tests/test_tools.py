@@ -167,3 +167,19 @@ def test_tta_wraps_the_model_and_names_the_missing_field(tmp_path):
     cfg.dump(path)
     with pytest.raises(ValueError, match='cfg.tta_pipeline'):
         test.build_cfg(_args(config=path, tta=True))
+
+
+def test_tta_loads_the_images_fashion_configs_draw_in_memory():
+    """--tta on configs/fashion/: every TTA pipeline loads the dataset's
+    arrays (not files) and packs 'instances', from which CocoMetric builds
+    the ground truth (no ann_file); a derived default keeps them too."""
+    test = _tool('test')
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs/fashion/*.py'))):
+        cfg = test.build_cfg(_args(config=path, tta=True))
+        pipeline = cfg.test_dataloader.dataset.pipeline
+        assert pipeline[0].type == 'LoadImageFromNDArray', path
+        last = pipeline[-1]
+        assert last.type == 'TestTimeAug', path
+        pack = last.transforms[-1][0]
+        assert {'instances', 'flip', 'flip_direction'} <= set(
+            pack.meta_keys), path

@@ -97,7 +97,12 @@ def default_tta_pipeline(cfg) -> list:
             f'PackDetInputs (got {last or "no pipeline"!r}), so mmdet\'s '
             'default flip TTA cannot be derived from it; add tta_pipeline '
             '(and tta_model) to the config')
-    pack = dict(pipeline[-1], meta_keys=TTA_META_KEYS)
+    # the flip keys TTA merges by, and whatever else the test pipeline
+    # packs (e.g. 'instances', from which CocoMetric builds ground truth
+    # when there is no ann_file)
+    own = tuple(pipeline[-1].get('meta_keys', ()))
+    pack = dict(pipeline[-1], meta_keys=TTA_META_KEYS + tuple(
+        k for k in own if k not in TTA_META_KEYS))
     flips = [
         dict(type='RandomFlip', prob=1.),
         dict(type='RandomFlip', prob=0.)

@@ -156,3 +156,25 @@ custom_hooks = [
         priority=49)
 ]
 auto_scale_lr = dict(base_batch_size=8)
+
+# mmdet's YOLOX TTA (3 scales x flip) on the images this dataset draws in
+# memory: the inherited tta_pipeline loads files
+tta_scales = [(96, 96), (64, 64), (128, 128)]
+tta_pipeline = [
+    dict(type='LoadImageFromNDArray'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale=s, keep_ratio=True)
+             for s in tta_scales],
+            [dict(type='RandomFlip', prob=1.),
+             dict(type='RandomFlip', prob=0.)],
+            [dict(type='Pad', pad_to_square=True,
+                  pad_val=dict(img=(114.0, 114.0, 114.0)))],
+            [dict(type='LoadAnnotations', with_bbox=True)],
+            [dict(type='PackDetInputs',
+                  meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                             'scale_factor', 'flip', 'flip_direction',
+                             'instances'))]
+        ])
+]
