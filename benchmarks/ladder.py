@@ -667,6 +667,26 @@ def ladder_report(results, setting) -> str:
     return '\n'.join(lines)
 
 
+def check_worker_environment(args) -> None:
+    """Refuse to add ladder runs that could not be paired with the
+    finished ones (other versions or threads), before paying for them."""
+    if not osp.exists(args.out):
+        return
+    with open(args.out) as f:
+        results = json.load(f)
+    results.setdefault('runs', {})
+    planned = {key_of(r['setting'], r['arm'], r['widen'], r['epochs'],
+                      r['seed']) for r in ladder_plan(args, results)}
+    done = [results['runs'][k] for k in sorted(planned & set(results['runs']))]
+    if done:
+        check_pairable(
+            done + [dict(env=run_environment())],
+            'this worker and the finished ladder runs (install with '
+            'PIP_CONSTRAINT=$PWD/benchmarks/ladder_constraints.txt bash '
+            'tools/install_deps.sh, one thread: OMP_NUM_THREADS=1)',
+            args.allow_mixed_versions)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--study', choices=('pilot', 'ladder'),
@@ -712,6 +732,8 @@ def main():
     os.chdir(ROOT)
     plan = pilot_plan if args.study == 'pilot' else ladder_plan
     args.deadline = parse_stop_by(args.stop_by)
+    if args.study == 'ladder' and not args.report_only:
+        check_worker_environment(args)
     skipped = set()  # stopped by OutOfTime: not tried again by this worker
     while not args.report_only:
         with locked_results(args.out) as results:

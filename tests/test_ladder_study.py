@@ -187,3 +187,29 @@ def test_resume_point_and_progress_keep_what_the_checkpoint_has(tmp_path):
     with open(osp.join(work, 'wide_configs.jsonl')) as f:
         assert [json.loads(line)['epoch'] for line in f] == list(
             range(1, 11))
+
+
+def test_a_worker_in_another_environment_is_refused(tmp_path):
+    """Before it pays for a run that could not be paired."""
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
+    out = tmp_path / 'ladder.json'
+    args = argparse.Namespace(settings=[SETTING], seeds=[0], out=str(out),
+                              allow_mixed_versions=False)
+    lad.check_worker_environment(args)  # no results yet
+    other = dict(run_environment(), numpy='1.0.0')
+    runs = {**_run(lad, 'baseline', 0.35, unit, env=other),
+            **_run(lad, 'baseline', 0.35, 480, seed=0)}  # a pilot run
+    out.write_text(json.dumps(dict(runs=runs)))
+    with pytest.raises(ValueError, match='ladder_constraints.*numpy'):
+        lad.check_worker_environment(args)
+    args.allow_mixed_versions = True
+    lad.check_worker_environment(args)
+    # pilot runs (not in the ladder's plan) do not count
+    del runs[lad.key_of(SETTING, 'baseline', 0.35, unit, 0)]
+    out.write_text(json.dumps(dict(runs={
+        lad.key_of(SETTING, 'baseline', 0.35, 480, 0): dict(
+            setting=SETTING, arm='baseline', widen=0.35, epochs=480, seed=0,
+            bbox_mAP=0.3, core_seconds=1.0, train_macs=1.0, env=other)})))
+    args.allow_mixed_versions = False
+    lad.check_worker_environment(args)
