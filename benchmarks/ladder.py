@@ -19,6 +19,9 @@ backgrounds (``configs/fashion/``). Two studies (``--study``):
   and at 4S (the paper's comparison), and how NetAug's lead moves from S
   to 4S.
 
+* ``yolox`` (issue 19): NetAug against its baseline twin for YOLOX-nano
+  on the same task at the ladder's S, 3 seeds, paired.
+
 Cost is measured two ways: core-seconds (process CPU time of the training
 epochs, one thread per worker; validation excluded) and training MACs
 (images x 3 x the forward MACs of the networks that ran: the base pass,
@@ -143,6 +146,18 @@ SETTINGS = {
         widen=0.35, wide=1.0, neck=16, unit=240, ladder_unit=85,
         options={}),
 }
+# ``--study yolox`` (issue 19): NetAug against its baseline twin for
+# YOLOX-nano on the same task at the ladder's S, 3 seeds, with mmdet's
+# YOLOX recipe (Mosaic, the mode switch for the last 15/240 of training,
+# EMA) scaled to S epochs
+YOLOX_PAIR = 'YOLOX-nano, 3-8 items 14-40px, 96px'
+PAIRS = {
+    YOLOX_PAIR: dict(
+        widen=0.25, ladder_unit=80, cost=dict(baseline=17.0, netaug=45.0),
+        configs=dict(
+            baseline='configs/fashion/baseline_yolox_nano_fashion.py',
+            netaug='configs/fashion/netaug_yolox_nano_fashion.py')),
+}
 ARM_NAMES = dict(baseline='baseline twin', netaug='NetAug',
                  wide='wide baseline')
 
@@ -166,6 +181,27 @@ def schedule_options(epochs: int, val_every: int, ckpt_every: int) -> dict:
             'default_hooks.checkpoint.interval': ckpt_every,
             # 2, not 1: mmengine deletes the oldest before it writes the
             # new one, so a run killed while saving still has a valid one
+            'default_hooks.checkpoint.max_keep_ckpts': 2,
+            'default_hooks.logger.interval': 200}
+
+
+def yolox_schedule_options(epochs: int, val_every: int,
+                           ckpt_every: int) -> dict:
+    """The YOLOX fashion config's schedule scaled to ``epochs``: warm-up
+    5 epochs, cosine, then a constant LR with the mode switch (no Mosaic,
+    L1 loss) for the last 15/240 of training."""
+    last = max(1, round(epochs * 15 / 240))
+    warm = min(5, (epochs - last) // 2)  # 5 but in smoke runs
+    return {'train_cfg.max_epochs': epochs,
+            'train_cfg.val_interval': val_every,
+            'param_scheduler.0.end': warm,
+            'param_scheduler.1.begin': warm,
+            'param_scheduler.1.T_max': epochs - last,  # as the config
+            'param_scheduler.1.end': epochs - last,
+            'param_scheduler.2.begin': epochs - last,
+            'param_scheduler.2.end': epochs,
+            'custom_hooks.0.num_last_epochs': last,
+            'default_hooks.checkpoint.interval': ckpt_every,
             'default_hooks.checkpoint.max_keep_ckpts': 2,
             'default_hooks.logger.interval': 200}
 
@@ -347,13 +383,17 @@ def train_run(args, run) -> dict:
     key, arm, setting, widen, epochs, seed = (
         run['key'], run['arm'], run['setting'], run['widen'], run['epochs'],
         run['seed'])
-    s = SETTINGS[setting]
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[
-        'netaug' if arm == 'netaug' else 'baseline']))
     val_every = max(1, run['val_every'])
-    options = {**s['options'], **model_options(widen, s['neck']),
-               **schedule_options(epochs, val_every, args.ckpt_every),
-               **dict(args.cfg_options or {})}
+    if setting in PAIRS:
+        config = PAIRS[setting]['configs'][arm]
+        options = yolox_schedule_options(epochs, val_every, args.ckpt_every)
+    else:
+        s = SETTINGS[setting]
+        config = CONFIGS['netaug' if arm == 'netaug' else 'baseline']
+        options = {**s['options'], **model_options(widen, s['neck']),
+                   **schedule_options(epochs, val_every, args.ckpt_every)}
+    options.update(dict(args.cfg_options or {}))
+    cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.merge_from_dict(options)
     work_dir = _work_dir(args, key)
     cfg.work_dir = work_dir
@@ -375,9 +415,12 @@ def train_run(args, run) -> dict:
         with open(progress.configs_path) as f:
             for line in f:
                 configs += json.loads(line)['configs']
-    size = cfg.get('input_size', (96, 96))[0]
+    size = cfg.get('input_size', cfg.get('img_scale', (96, 96)))[0]
     macs = forward_macs(cfg, size, configs)
-    images = epochs * cfg.train_dataloader.dataset.num_images
+    dataset = cfg.train_dataloader.dataset
+    while 'dataset' in dataset:  # YOLOX: MultiImageMixDataset
+        dataset = dataset.dataset
+    images = epochs * dataset.num_images
     per_image = macs['base'] + macs.get('wide_mean', 0)
     return dict(
         key=key, arm=arm, setting=setting, widen=widen, epochs=epochs,
@@ -389,8 +432,7 @@ def train_run(args, run) -> dict:
         resumed_at=p['resumed_at'], images=images,
         macs_base=macs['base'], macs_wide_mean=macs.get('wide_mean'),
         wide_samples=macs.get('wide_samples', 0),
-        train_macs=3 * images * per_image, config=CONFIGS[
-            'netaug' if arm == 'netaug' else 'baseline'],
+        train_macs=3 * images * per_image, config=config,
         options={k: v for k, v in options.items()},
         env=run_environment())
 
@@ -467,6 +509,18 @@ def ladder_plan(args, results) -> list:
     return runs
 
 
+def yolox_plan(args, results) -> list:
+    """YOLOX-nano: NetAug and its baseline twin at S, 3 seeds."""
+    s = PAIRS[YOLOX_PAIR]
+    unit = s['ladder_unit']
+    return [dict(setting=YOLOX_PAIR, arm=arm, widen=s['widen'], epochs=unit,
+                 seed=seed, val_every=unit // 2, phase=0)
+            for seed in args.seeds[:3] for arm in ('baseline', 'netaug')]
+
+
+PLANS = dict(pilot=pilot_plan, ladder=ladder_plan, yolox=yolox_plan)
+
+
 # ---- scheduling -----------------------------------------------------------
 # core-seconds an epoch (one thread) of the pilot's finished runs; used for
 # an arm until this study has finished runs of its own to estimate from
@@ -490,9 +544,10 @@ def estimate_core_seconds(results, run) -> float:
     same = [r for r in results['runs'].values()
             if (r['setting'], r['arm'], r['widen']) ==
             (run['setting'], run['arm'], run['widen'])]
+    default = PAIRS.get(run['setting'], {}).get('cost', CORE_S_PER_EPOCH)
     per_epoch = (statistics.mean(r['core_seconds'] / r['epochs']
                                  for r in same)
-                 if same else CORE_S_PER_EPOCH[run['arm']])
+                 if same else default[run['arm']])
     vals = run['epochs'] // max(1, run.get('val_every', run['epochs']))
     return run['epochs'] * per_epoch + VAL_CORE_SECONDS * vals
 
@@ -618,7 +673,7 @@ def pilot_report(results, running=()) -> str:
 
 
 def ladder_report(results, setting) -> str:
-    s = SETTINGS[setting]
+    s = {**SETTINGS, **PAIRS}[setting]
     unit, tiny = s['ladder_unit'], s['widen']
     allow = results.get('allow_mixed_versions', False)
     rows = ['| arm | epochs | seeds | mAP | core-hours | training MACs |',
@@ -676,7 +731,9 @@ def check_worker_environment(args) -> None:
         results = json.load(f)
     results.setdefault('runs', {})
     planned = {key_of(r['setting'], r['arm'], r['widen'], r['epochs'],
-                      r['seed']) for r in ladder_plan(args, results)}
+                      r['seed'])
+               for r in PLANS[getattr(args, 'study', 'ladder')](args,
+                                                                 results)}
     done = [results['runs'][k] for k in sorted(planned & set(results['runs']))]
     if done:
         check_pairable(
@@ -689,7 +746,7 @@ def check_worker_environment(args) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--study', choices=('pilot', 'ladder'),
+    parser.add_argument('--study', choices=tuple(PLANS),
                         default='pilot')
     parser.add_argument('--settings', nargs='+', choices=tuple(SETTINGS),
                         default=list(SETTINGS)[:1],
@@ -726,13 +783,15 @@ def main():
     if args.unit:
         for s in SETTINGS.values():
             s['unit'] = s['ladder_unit'] = args.unit
+        for s in PAIRS.values():
+            s['ladder_unit'] = args.unit
     args.out = osp.abspath(args.out or osp.join(
         ROOT, 'docs', 'results', 'ladder.json'))
     args.work_dir = osp.abspath(args.work_dir)
     os.chdir(ROOT)
-    plan = pilot_plan if args.study == 'pilot' else ladder_plan
+    plan = PLANS[args.study]
     args.deadline = parse_stop_by(args.stop_by)
-    if args.study == 'ladder' and not args.report_only:
+    if args.study != 'pilot' and not args.report_only:
         check_worker_environment(args)
     skipped = set()  # stopped by OutOfTime: not tried again by this worker
     while not args.report_only:
@@ -790,7 +849,8 @@ def main():
             args.work_dir, [r for r in todo
                             if r['key'] not in results['runs']])))
     else:
-        print(ladder_report(results, args.settings[0]))
+        print(ladder_report(results, YOLOX_PAIR if args.study == 'yolox'
+                            else args.settings[0]))
     if args.png_dir:
         from ladder_plots import plot_ladder, plot_pilot
         written = [plot_pilot(results, osp.join(args.png_dir,

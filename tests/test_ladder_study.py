@@ -8,6 +8,7 @@ import os.path as osp
 import sys
 
 import pytest
+from mmengine.config import Config
 
 from mmnetaug.utils.run_env import (check_pairable, environment_mismatch,
                                     run_environment)
@@ -213,3 +214,29 @@ def test_a_worker_in_another_environment_is_refused(tmp_path):
             bbox_mAP=0.3, core_seconds=1.0, train_macs=1.0, env=other)})))
     args.allow_mixed_versions = False
     lad.check_worker_environment(args)
+
+
+def test_yolox_pair_scales_the_configs_schedule_to_s():
+    """--study yolox: NetAug and its twin at S, 3 seeds; the options land
+    on the schedule entries they mean (the config's structure is checked,
+    so a changed config cannot be scaled silently wrong)."""
+    lad = _load('ladder')
+    s = lad.PAIRS[lad.YOLOX_PAIR]
+    args = argparse.Namespace(seeds=[0, 1, 2, 3, 4])
+    assert {(r['arm'], r['epochs'], r['seed'])
+            for r in lad.yolox_plan(args, dict(runs={}))} == {
+        (arm, s['ladder_unit'], seed) for arm in ('baseline', 'netaug')
+        for seed in (0, 1, 2)}
+    for arm, path in s['configs'].items():
+        cfg = Config.fromfile(osp.join(ROOT, path))
+        cfg.merge_from_dict(lad.yolox_schedule_options(80, 40, 10))
+        warm, cosine, constant = cfg.param_scheduler
+        assert (warm.type, warm.end) == ('mmdet.QuadraticWarmupLR', 5)
+        assert (cosine.type, cosine.begin, cosine.end) == (
+            'CosineAnnealingLR', 5, 75)
+        assert (constant.type, constant.begin, constant.end) == (
+            'ConstantLR', 75, 80)
+        switch = cfg.custom_hooks[0]
+        assert (switch.type, switch.num_last_epochs) == (
+            'YOLOXModeSwitchHook', 5)
+        assert cfg.train_cfg.max_epochs == 80
