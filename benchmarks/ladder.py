@@ -672,9 +672,21 @@ def pilot_report(results, running=()) -> str:
     return '\n'.join(lines + list(running) + [''] + verdicts)
 
 
+def ladder_runs_only(results, setting) -> dict:
+    """``results`` without the setting's runs that are not on the ladder
+    (the pilot's long schedules, from another machine and environment)."""
+    unit = {**SETTINGS, **PAIRS}[setting]['ladder_unit']
+    k = results.get('cost_ratio', {}).get(setting)
+    epochs = {unit, 2 * unit, 4 * unit} | ({round(k * unit)} if k else set())
+    return dict(results, runs={
+        key: r for key, r in results['runs'].items()
+        if r['setting'] != setting or r['epochs'] in epochs})
+
+
 def ladder_report(results, setting) -> str:
     s = {**SETTINGS, **PAIRS}[setting]
     unit, tiny = s['ladder_unit'], s['widen']
+    results = ladder_runs_only(results, setting)
     allow = results.get('allow_mixed_versions', False)
     rows = ['| arm | epochs | seeds | mAP | core-hours | training MACs |',
             '| --- ' * 6 + '|']
@@ -858,8 +870,8 @@ def main():
                               list(SETTINGS))]
         if args.study == 'ladder':
             written.append(plot_ladder(
-                results, osp.join(args.png_dir, 'ladder.png'),
-                args.settings[0]))
+                ladder_runs_only(results, args.settings[0]),
+                osp.join(args.png_dir, 'ladder.png'), args.settings[0]))
         print('\n'.join(p for p in written if p))
 
 

@@ -240,3 +240,17 @@ def test_yolox_pair_scales_the_configs_schedule_to_s():
         assert (switch.type, switch.num_last_epochs) == (
             'YOLOXModeSwitchHook', 5)
         assert cfg.train_cfg.max_epochs == 80
+
+
+def test_the_ladder_report_leaves_the_pilots_long_runs_out():
+    """The pilot's 480-epoch runs (another machine and opencv) are not
+    ladder rows: the report and plot show only the ladder's schedules."""
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
+    other = dict(run_environment(), opencv='5.0.0')
+    runs = {**_run(lad, 'baseline', 0.35, unit, mAP=0.14),
+            **_run(lad, 'netaug', 0.35, unit, mAP=0.15),
+            **_run(lad, 'baseline', 0.35, 480, mAP=0.32, env=other)}
+    report = lad.ladder_report(dict(runs=runs), SETTING)
+    assert f'| {unit} (1.00S)' in report and '480' not in report
+    assert '(a) NetAug S - baseline S: +0.010' in report
