@@ -79,7 +79,8 @@ def claim_alive(claim) -> bool:
         return _alive(claim)
     pid, boot = claim
     return boot == _boot_id() and _alive(pid)
-from mmnetaug.utils.run_env import check_pairable, run_environment  # noqa
+from mmnetaug.utils.run_env import (check_pairable,  # noqa: E402
+                                    environment_mismatch, run_environment)
 
 CONFIGS = dict(baseline='configs/fashion/baseline_yolo_mbv2_fashion.py',
                netaug='configs/fashion/netaug_yolo_mbv2_fashion.py')
@@ -539,11 +540,14 @@ def netaug_epoch_weight(epoch, total) -> float:
 
 def estimate_core_seconds(results, run) -> float:
     """What a run will cost: the core-seconds an epoch of the finished runs
-    with its setting, arm and width (else ``CORE_S_PER_EPOCH``) times its
+    with its setting, arm and width made in this environment (not the
+    pilot's, from a faster machine; else ``CORE_S_PER_EPOCH``) times its
     epochs, plus its validations."""
+    here = run_environment()
     same = [r for r in results['runs'].values()
             if (r['setting'], r['arm'], r['widen']) ==
-            (run['setting'], run['arm'], run['widen'])]
+            (run['setting'], run['arm'], run['widen'])
+            and not environment_mismatch([r, dict(env=here)])]
     default = PAIRS.get(run['setting'], {}).get('cost', CORE_S_PER_EPOCH)
     per_epoch = (statistics.mean(r['core_seconds'] / r['epochs']
                                  for r in same)

@@ -93,6 +93,13 @@ def test_schedule_starts_only_runs_that_fit_seed_by_seed(tmp_path):
         results, dict(setting=SETTING, arm='baseline', widen=0.35,
                       epochs=4 * unit, val_every=unit // 2))
     assert base_4s == 4 * unit * 2.0 + 8 * lad.VAL_CORE_SECONDS
+    # runs of another environment (the pilot's machine) do not count
+    pilot = _run(lad, 'baseline', 0.35, 480, core_seconds=48.0,
+                 env=dict(run_environment(), opencv='5.0.0'))
+    assert lad.estimate_core_seconds(
+        dict(runs={**results['runs'], **pilot}),
+        dict(setting=SETTING, arm='baseline', widen=0.35, epochs=4 * unit,
+             val_every=unit // 2)) == base_4s
     # an hour and a bit left: only runs whose wall estimate fits
     fits = lad.schedule(todo, results, str(tmp_path), deadline=5000.0,
                         wall_factor=1.5, now=0.0)
