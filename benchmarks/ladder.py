@@ -13,8 +13,8 @@ backgrounds (``configs/fashion/``). Two studies (``--study``):
   baseline gains least from 2S to 4S wins.
 * ``ladder``: in the chosen setting (default: the first), cosine
   schedules with their own unit S (``ladder_unit``), one run per
-  schedule, seeds paired: the baseline twin at S, kS and 4S (k = NetAug's
-  measured cost ratio), NetAug at S, 2S and 4S, the wide baseline at S and
+  schedule, seeds paired: the baseline twin at S, 2S, kS and 4S (k =
+  NetAug's measured cost ratio), NetAug at S, 2S and 4S, the wide baseline at S and
   4S. Answers: NetAug at S against the baseline at S, at the same cost (kS)
   and at 4S (the paper's comparison), and how NetAug's lead moves from S
   to 4S.
@@ -85,7 +85,8 @@ from mmnetaug.utils.run_env import (check_pairable,  # noqa: E402
 CONFIGS = dict(baseline='configs/fashion/baseline_yolo_mbv2_fashion.py',
                netaug='configs/fashion/netaug_yolo_mbv2_fashion.py')
 # the ladder's core-seconds in units of S x t (t: the tiny baseline's per
-# epoch): baseline 5S + 3kS + 12S, NetAug (5S + 6S + 12S) x k, wide 5S x 2.1,
+# epoch), as the pilot sized it (before the baseline at 2S was added, +6S):
+# baseline 5S + 3kS + 12S, NetAug (5S + 6S + 12S) x k, wide 5S x 2.1,
 # with k = 2.7 measured (NetAug 3.3x with widths on, 2.1x after)
 LADDER_COST_UNITS = 97.7
 
@@ -504,6 +505,7 @@ def ladder_plan(args, results) -> list:
     if k is not None:
         add('baseline', tiny, k, three)
     add('netaug', tiny, 2, three)
+    add('baseline', tiny, 2, three)  # (d): NetAug's lead at 2S, paired
     add('baseline', tiny, 4, three)
     add('netaug', tiny, 4, three)
     add('wide', s['wide'], 4, three[:1])

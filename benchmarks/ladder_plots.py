@@ -73,8 +73,8 @@ def plot_ladder(results, png, setting):
     axes_of = (('epochs', lambda r: r['epochs'], 'epochs (512 images)'),
                ('core-hours', lambda r: r['core_seconds'] / 3600,
                 'training core-hours (1 thread)'),
-               ('MACs', lambda r: r['train_macs'],
-                'training MACs (3 x images x forward)'))
+               ('MACs', lambda r: r['train_macs'] / 1e12,
+                'training TMACs (3 x images x forward)'))
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     for ax, (_, x_of, label) in zip(axes, axes_of):
         for arm in ('baseline', 'wide', 'netaug'):
@@ -90,11 +90,12 @@ def plot_ladder(results, png, setting):
             ax.errorbar(xs, ys, yerr=es, marker='o', capsize=3,
                         color=COLORS[arm], label=LABELS[arm])
             for x, y, n in zip(xs, ys, ns):
+                # NetAug above its points, baselines below: at S they meet
                 ax.annotate(f'n={n}', (x, y), fontsize=6,
-                            textcoords='offset points', xytext=(3, -8))
+                            textcoords='offset points',
+                            xytext=(3, 4 if arm == 'netaug' else -8))
         ax.set_xlabel(label)
         ax.set_ylabel('bbox mAP')
-        ax.ticklabel_format(axis='x', style='sci', scilimits=(-3, 4))
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.suptitle(setting, fontsize=9)

@@ -59,7 +59,8 @@ def test_ladder_plans_the_cost_matched_baseline_once_k_is_measured():
     planned = _keys(lad, 'ladder', {})
     assert {(a, e) for a, e, _ in planned} == {
         ('baseline', unit), ('netaug', unit), ('wide', unit),
-        ('netaug', 2 * unit), ('baseline', 4 * unit), ('netaug', 4 * unit),
+        ('netaug', 2 * unit), ('baseline', 2 * unit), ('baseline', 4 * unit),
+        ('netaug', 4 * unit),
         ('wide', 4 * unit)}
     assert {s for a, e, s in planned if (a, e) == ('netaug', unit)} == set(
         range(5))  # 5 seeds at S, 3 elsewhere, 1 for the wide baseline
