@@ -16,8 +16,8 @@ backgrounds (``configs/fashion/``). Two studies (``--study``):
   schedule, seeds paired: the baseline twin at S, 2S, kS and 4S (k =
   NetAug's measured cost ratio), NetAug at S, 2S and 4S, the wide
   baseline at S and 4S. Answers: NetAug at S against the baseline at S,
-  at the same cost (kS) and at 4S (the paper's comparison), and how NetAug's lead moves from S
-  to 4S.
+  at the same cost (kS) and at 4S (the paper's comparison), and how
+  NetAug's lead moves from S to 4S.
 
 * ``yolox`` (issue 19): NetAug against its baseline twin for YOLOX-nano
   on the same task at the ladder's S, 3 seeds, paired.
