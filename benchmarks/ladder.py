@@ -678,15 +678,28 @@ def pilot_report(results, running=()) -> str:
     return '\n'.join(lines + list(running) + [''] + verdicts)
 
 
-def ladder_runs_only(results, setting) -> dict:
-    """``results`` without the setting's runs that are not on the ladder
-    (the pilot's long schedules, from another machine and environment)."""
+def _on_ladder(results, setting, run) -> bool:
+    """Whether ``run`` of ``setting`` has one of the ladder's schedules
+    (S, 2S, kS, 4S) rather than the pilot's long ones."""
     unit = {**SETTINGS, **PAIRS}[setting]['ladder_unit']
     k = results.get('cost_ratio', {}).get(setting)
     epochs = {unit, 2 * unit, 4 * unit} | ({round(k * unit)} if k else set())
+    return run['epochs'] in epochs
+
+
+def ladder_runs_only(results, setting) -> dict:
+    """``results`` without the setting's runs that are not on the ladder
+    (the pilot's long schedules, from another machine and environment)."""
     return dict(results, runs={
         key: r for key, r in results['runs'].items()
-        if r['setting'] != setting or r['epochs'] in epochs})
+        if r['setting'] != setting or _on_ladder(results, setting, r)})
+
+
+def pilot_runs_only(results, setting) -> dict:
+    """``results`` without the setting's ladder runs, for the pilot plot."""
+    return dict(results, runs={
+        key: r for key, r in results['runs'].items()
+        if r['setting'] != setting or not _on_ladder(results, setting, r)})
 
 
 def ladder_report(results, setting) -> str:
@@ -871,8 +884,8 @@ def main():
                             else args.settings[0]))
     if args.png_dir:
         from ladder_plots import plot_ladder, plot_pilot
-        written = [plot_pilot(results, osp.join(args.png_dir,
-                                                'ladder_pilot.png'),
+        written = [plot_pilot(pilot_runs_only(results, args.settings[0]),
+                              osp.join(args.png_dir, 'ladder_pilot.png'),
                               list(SETTINGS))]
         if args.study == 'ladder':
             written.append(plot_ladder(

@@ -262,3 +262,20 @@ def test_the_ladder_report_leaves_the_pilots_long_runs_out():
     report = lad.ladder_report(dict(runs=runs), SETTING)
     assert f'| {unit} (1.00S)' in report and '480' not in report
     assert '(a) NetAug S - baseline S: +0.010' in report
+
+
+def test_ladder_and_pilot_runs_split_by_schedule():
+    """The pilot plot keeps the pilot's long runs and leaves the ladder's
+    (S, 2S, kS, 4S) out; the ladder keeps exactly the others."""
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
+    runs = {**_run(lad, 'baseline', 0.35, unit),
+            **_run(lad, 'baseline', 0.35, round(2.31 * unit)),
+            **_run(lad, 'wide', 1.0, 4 * unit),
+            **_run(lad, 'baseline', 0.35, 480)}
+    results = dict(runs=runs, cost_ratio={SETTING: 2.31})
+    ladder = lad.ladder_runs_only(results, SETTING)['runs']
+    pilot = lad.pilot_runs_only(results, SETTING)['runs']
+    assert {r['epochs'] for r in pilot.values()} == {480}
+    assert set(ladder) | set(pilot) == set(runs)
+    assert not set(ladder) & set(pilot)
