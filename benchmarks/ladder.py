@@ -19,6 +19,11 @@ backgrounds (``configs/fashion/``). Two studies (``--study``):
   at the same cost (kS) and at 4S (the paper's comparison), and how
   NetAug's lead moves from S to 4S.
 
+* ``variants``: the two NetAug variants that came closest on the shapes
+  (``+ neck``: the neck widens too; ``aug_loss_weight 0.5``) at the
+  ladder's S, 3 seeds, paired with the ladder's baseline twin and NetAug
+  at S.
+
 * ``yolox`` (issue 19): NetAug against its baseline twin for YOLOX-nano
   on the same task at the ladder's S, 3 seeds, paired.
 
@@ -60,6 +65,7 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmnetaug  # noqa: E402,F401
+from accuracy import VARIANTS as SHAPES_VARIANTS  # noqa: E402
 from accuracy import _alive, locked_results, mean_std  # noqa: E402
 
 
@@ -160,8 +166,14 @@ PAIRS = {
             baseline='configs/fashion/baseline_yolox_nano_fashion.py',
             netaug='configs/fashion/netaug_yolox_nano_fashion.py')),
 }
+# ``--study variants``: arm: the shapes study's variant of the same name
+# (benchmarks/accuracy.py), so both studies mean the same options
+VARIANTS = {arm: (name, SHAPES_VARIANTS[name][1]) for arm, name in (
+    ('netaug_neck', '+ neck'), ('netaug_alw0.5', 'aug_loss_weight 0.5'))}
 ARM_NAMES = dict(baseline='baseline twin', netaug='NetAug',
-                 wide='wide baseline')
+                 wide='wide baseline',
+                 **{arm: f'NetAug, {name}' for arm, (name, _) in
+                    VARIANTS.items()})
 
 
 def model_options(widen: float, neck: int) -> dict:
@@ -348,6 +360,10 @@ def forward_macs(cfg: Config, size: int, configs=None, samples=128,
     return out
 
 
+def _is_netaug(arm) -> bool:
+    return arm == 'netaug' or arm in VARIANTS
+
+
 def key_of(setting, arm, widen, epochs, seed) -> str:
     return f'{setting}|{arm}|w{widen}|e{epochs}|s{seed}'
 
@@ -381,22 +397,33 @@ def resume_point(work_dir):
     return (True, found[-1]) if found else (False, None)
 
 
-def train_run(args, run) -> dict:
-    key, arm, setting, widen, epochs, seed = (
-        run['key'], run['arm'], run['setting'], run['widen'], run['epochs'],
-        run['seed'])
+def run_config(args, run) -> tuple:
+    """The config a planned run trains (its setting, width, schedule and
+    arm's options, then ``--cfg-options``), and the options merged."""
+    arm, setting, widen, epochs = (run['arm'], run['setting'], run['widen'],
+                                   run['epochs'])
     val_every = max(1, run['val_every'])
     if setting in PAIRS:
         config = PAIRS[setting]['configs'][arm]
         options = yolox_schedule_options(epochs, val_every, args.ckpt_every)
     else:
         s = SETTINGS[setting]
-        config = CONFIGS['netaug' if arm == 'netaug' else 'baseline']
+        config = CONFIGS['netaug' if _is_netaug(arm) else 'baseline']
         options = {**s['options'], **model_options(widen, s['neck']),
-                   **schedule_options(epochs, val_every, args.ckpt_every)}
+                   **schedule_options(epochs, val_every, args.ckpt_every),
+                   **VARIANTS.get(arm, (None, {}))[1]}
     options.update(dict(args.cfg_options or {}))
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.merge_from_dict(options)
+    return cfg, options
+
+
+def train_run(args, run) -> dict:
+    key, arm, setting, widen, epochs, seed = (
+        run['key'], run['arm'], run['setting'], run['widen'], run['epochs'],
+        run['seed'])
+    cfg, options = run_config(args, run)
+    config = osp.relpath(cfg.filename, ROOT)  # as the results record it
     work_dir = _work_dir(args, key)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed)
@@ -405,7 +432,7 @@ def train_run(args, run) -> dict:
     runner = Runner.from_cfg(cfg)
     progress = StudyProgressHook(
         work_dir, getattr(args, 'deadline', None),
-        netaug_epoch_weight if arm == 'netaug' else None)
+        netaug_epoch_weight if _is_netaug(arm) else None)
     runner.register_hook(progress)
     runner.train()
     p = progress.progress
@@ -521,7 +548,19 @@ def yolox_plan(args, results) -> list:
             for seed in args.seeds[:3] for arm in ('baseline', 'netaug')]
 
 
-PLANS = dict(pilot=pilot_plan, ladder=ladder_plan, yolox=yolox_plan)
+def variants_plan(args, results) -> list:
+    """The NetAug variants at the ladder's S, 3 seeds (their baseline twin
+    and plain NetAug at S are the ladder's runs)."""
+    setting = args.settings[0]
+    s = SETTINGS[setting]
+    return [dict(setting=setting, arm=arm, widen=s['widen'],
+                 epochs=s['ladder_unit'], seed=seed,
+                 val_every=s['ladder_unit'] // 2, phase=0)
+            for seed in args.seeds[:3] for arm in VARIANTS]
+
+
+PLANS = dict(pilot=pilot_plan, ladder=ladder_plan, yolox=yolox_plan,
+             variants=variants_plan)
 
 
 # ---- scheduling -----------------------------------------------------------
@@ -546,14 +585,20 @@ def estimate_core_seconds(results, run) -> float:
     pilot's, from a faster machine; else ``CORE_S_PER_EPOCH``) times its
     epochs, plus its validations."""
     here = run_environment()
-    same = [r for r in results['runs'].values()
-            if (r['setting'], r['arm'], r['widen']) ==
-            (run['setting'], run['arm'], run['widen'])
-            and not environment_mismatch([r, dict(env=here)])]
+
+    def measured(arm):
+        return [r for r in results['runs'].values()
+                if (r['setting'], r['arm'], r['widen']) ==
+                (run['setting'], arm, run['widen'])
+                and not environment_mismatch([r, dict(env=here)])]
+
+    # a NetAug variant costs about what NetAug does until it has runs
+    arm = 'netaug' if run['arm'] in VARIANTS else run['arm']
+    same = measured(run['arm']) or measured(arm)
     default = PAIRS.get(run['setting'], {}).get('cost', CORE_S_PER_EPOCH)
     per_epoch = (statistics.mean(r['core_seconds'] / r['epochs']
                                  for r in same)
-                 if same else default[run['arm']])
+                 if same else default[arm])
     vals = run['epochs'] // max(1, run.get('val_every', run['epochs']))
     return run['epochs'] * per_epoch + VAL_CORE_SECONDS * vals
 
@@ -711,7 +756,7 @@ def ladder_report(results, setting) -> str:
             '| --- ' * 6 + '|']
     groups = {}
     for r in results['runs'].values():
-        if r['setting'] == setting:
+        if r['setting'] == setting and r['arm'] not in VARIANTS:
             groups.setdefault((r['arm'], r['widen'], r['epochs']), {})[
                 r['seed']] = r
     for (arm, widen, epochs), runs in sorted(groups.items(),
@@ -753,6 +798,42 @@ def ladder_report(results, setting) -> str:
     return '\n'.join(lines)
 
 
+def variants_report(results, setting) -> str:
+    """Each NetAug variant at S against the baseline twin and plain NetAug
+    at S, paired over the seeds both have."""
+    s = SETTINGS[setting]
+    unit, tiny = s['ladder_unit'], s['widen']
+    allow = results.get('allow_mixed_versions', False)
+    base = find(results, setting, 'baseline', tiny, unit)
+    plain = find(results, setting, 'netaug', tiny, unit)
+    lines = [f'| NetAug at S ({unit} epochs) | seeds | mAP | core-hours | '
+             '- baseline S (NetAug wins) | - NetAug S (variant wins) |',
+             '| --- ' * 6 + '|']
+    for arm in ('netaug', *VARIANTS):
+        runs = find(results, setting, arm, tiny, unit)
+        if not runs:
+            continue
+        check_pairable(runs.values(), ARM_NAMES[arm], allow)
+        cells = []
+        for other in (base, plain):
+            seeds = sorted(set(runs) & set(other))
+            if (arm == 'netaug' and other is plain) or not seeds:
+                cells.append('-')
+                continue
+            check_pairable([runs[k] for k in seeds] +
+                           [other[k] for k in seeds], ARM_NAMES[arm], allow)
+            d = [runs[k]['bbox_mAP'] - other[k]['bbox_mAP'] for k in seeds]
+            cells.append(f'{_pm(mean_std(d), "+")} '
+                         f'({sum(x > 0 for x in d)}/{len(d)})')
+        hours = statistics.mean(r['core_seconds']
+                                for r in runs.values()) / 3600
+        lines.append(
+            f'| {ARM_NAMES[arm]} | {sorted(runs)} | '
+            f'{_pm(mean_std(r["bbox_mAP"] for r in runs.values()))} | '
+            f'{hours:.2f} | {cells[0]} | {cells[1]} |')
+    return '\n'.join(lines)
+
+
 def check_worker_environment(args) -> None:
     """Refuse to add ladder runs that could not be paired with the
     finished ones (other versions or threads), before paying for them."""
@@ -761,10 +842,11 @@ def check_worker_environment(args) -> None:
     with open(args.out) as f:
         results = json.load(f)
     results.setdefault('runs', {})
+    study = getattr(args, 'study', 'ladder')
+    plans = [PLANS[study]] + ([ladder_plan] if study == 'variants' else [])
     planned = {key_of(r['setting'], r['arm'], r['widen'], r['epochs'],
                       r['seed'])
-               for r in PLANS[getattr(args, 'study', 'ladder')](args,
-                                                                 results)}
+               for plan in plans for r in plan(args, results)}
     done = [results['runs'][k] for k in sorted(planned & set(results['runs']))]
     if done:
         check_pairable(
@@ -879,6 +961,8 @@ def main():
         print(pilot_report(results, unfinished(
             args.work_dir, [r for r in todo
                             if r['key'] not in results['runs']])))
+    elif args.study == 'variants':
+        print(variants_report(results, args.settings[0]))
     else:
         print(ladder_report(results, YOLOX_PAIR if args.study == 'yolox'
                             else args.settings[0]))

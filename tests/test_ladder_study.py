@@ -279,3 +279,45 @@ def test_ladder_and_pilot_runs_split_by_schedule():
     assert {r['epochs'] for r in pilot.values()} == {480}
     assert set(ladder) | set(pilot) == set(runs)
     assert not set(ladder) & set(pilot)
+
+
+def test_variants_change_training_only_and_pair_with_the_ladders_s():
+    """--study variants: the shapes study's '+ neck' and 'aug_loss_weight
+    0.5' on NetAug at the ladder's S, 3 seeds. They change what trains
+    (the neck widens; the wide loss is halved), not the detector that is
+    exported: its forward MACs equal plain NetAug's base."""
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
+    args = argparse.Namespace(settings=[SETTING], seeds=[0, 1, 2, 3, 4],
+                              cfg_options=None, ckpt_every=10)
+    plan = lad.variants_plan(args, dict(runs={}))
+    assert {(r['arm'], r['epochs'], r['seed']) for r in plan} == {
+        (arm, unit, seed) for arm in ('netaug_neck', 'netaug_alw0.5')
+        for seed in (0, 1, 2)}
+    cfgs = {r['arm']: lad.run_config(args, r)[0] for r in plan}
+    cfgs['netaug'] = lad.run_config(args, dict(plan[0], arm='netaug'))[0]
+    assert cfgs['netaug_neck'].model.neck.type == 'mmnetaug.NetAugYOLOV3Neck'
+    assert cfgs['netaug_neck'].model.backbone.augment_outputs
+    assert cfgs['netaug_alw0.5'].train_cfg.aug_loss_weight == 0.5
+    assert cfgs['netaug'].train_cfg.aug_loss_weight == 1.0
+    assert cfgs['netaug'].model.neck.type != 'mmnetaug.NetAugYOLOV3Neck'
+    assert len({lad.forward_macs(cfg, 96)['base']
+                for cfg in cfgs.values()}) == 1
+
+
+def test_the_variants_report_pairs_each_with_baseline_and_netaug_at_s():
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
+    runs = {}
+    for seed, (b, n, neck) in enumerate(((0.13, 0.14, 0.16),
+                                         (0.14, 0.14, 0.13))):
+        runs.update({**_run(lad, 'baseline', 0.35, unit, seed, b),
+                     **_run(lad, 'netaug', 0.35, unit, seed, n),
+                     **_run(lad, 'netaug_neck', 0.35, unit, seed, neck)})
+    results = dict(runs=runs)
+    report = lad.variants_report(results, SETTING)
+    neck = next(line for line in report.splitlines() if '+ neck' in line)
+    # against the baseline: +0.03, -0.01; against NetAug: +0.02, -0.01
+    assert '| +0.010 +/- 0.028 (1/2) | +0.005 +/- 0.021 (1/2) |' in neck
+    assert 'aug_loss_weight' not in report  # no runs yet: no row
+    assert '+ neck' not in lad.ladder_report(results, SETTING)
