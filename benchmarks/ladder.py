@@ -2,7 +2,7 @@
 real objects where a tiny detector is short of width.
 
 YOLOv3 + MobileNetV2 on Fashion-MNIST items pasted on procedural
-backgrounds (``configs/fashion/``). Two studies (``--study``):
+backgrounds (``configs/fashion/``). Studies (``--study``):
 
 * ``pilot``: baseline twins only, to choose the setting and the schedule
   unit S. For each ``--settings``: the tiny baseline at 2S and 4S and a
