@@ -63,10 +63,12 @@ def test_ladder_plans_the_cost_matched_baseline_once_k_is_measured():
         ('netaug', 4 * unit),
         ('wide', 4 * unit)}
     assert {s for a, e, s in planned if (a, e) == ('netaug', unit)} == set(
-        range(5))  # 5 seeds at S, 3 elsewhere, 1 for the wide baseline
+        range(5))  # 5 seeds at S, 3 elsewhere, 1 for the wide one at 4S
     assert {s for a, e, s in planned if (a, e) == ('netaug', 4 * unit)} == {
         0, 1, 2}
-    assert {s for a, e, s in planned if a == 'wide'} == {0}
+    assert {s for a, e, s in planned if (a, e) == ('wide', unit)} == {
+        0, 1, 2}
+    assert {s for a, e, s in planned if (a, e) == ('wide', 4 * unit)} == {0}
     results = {**_run(lad, 'baseline', 0.35, unit, core_seconds=100.0),
                **_run(lad, 'netaug', 0.35, unit, core_seconds=270.0)}
     planned = _keys(lad, 'ladder', results)
@@ -321,3 +323,18 @@ def test_the_variants_report_pairs_each_with_baseline_and_netaug_at_s():
     assert '| +0.010 +/- 0.028 (1/2) | +0.005 +/- 0.021 (1/2) |' in neck
     assert 'aug_loss_weight' not in report  # no runs yet: no row
     assert '+ neck' not in lad.ladder_report(results, SETTING)
+
+
+def test_the_ladder_report_pairs_the_wide_baseline_with_the_tiny_one():
+    """The capacity check (is the tiny detector short of width?) is a
+    paired difference over the seeds both widths have, not a lone run."""
+    lad = _load('ladder')
+    unit = lad.SETTINGS[SETTING]['ladder_unit']
+    runs = {}
+    for seed, (tiny, wide) in enumerate([(0.14, 0.17), (0.13, 0.18),
+                                         (0.15, 0.14)]):
+        runs.update({**_run(lad, 'baseline', 0.35, unit, seed, mAP=tiny),
+                     **_run(lad, 'wide', 1.0, unit, seed, mAP=wide)})
+    report = lad.ladder_report(dict(runs=runs), SETTING)
+    assert ('capacity: wide x1.0 1S - baseline 1S: +0.023 +/- 0.031 '
+            '(wide baseline wins 2/3)') in report
