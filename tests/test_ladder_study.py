@@ -227,7 +227,7 @@ def test_a_worker_in_another_environment_is_refused(tmp_path):
 
 
 def test_yolox_pair_scales_the_configs_schedule_to_s():
-    """--study yolox: NetAug and its twin at S, 3 seeds; the options land
+    """--study yolox: NetAug and its twin at S, 5 seeds; the options land
     on the schedule entries they mean (the config's structure is checked,
     so a changed config cannot be scaled silently wrong)."""
     lad = _load('ladder')
@@ -236,7 +236,7 @@ def test_yolox_pair_scales_the_configs_schedule_to_s():
     assert {(r['arm'], r['epochs'], r['seed'])
             for r in lad.yolox_plan(args, dict(runs={}))} == {
         (arm, s['ladder_unit'], seed) for arm in ('baseline', 'netaug')
-        for seed in (0, 1, 2)}
+        for seed in (0, 1, 2, 3, 4)}
     for arm, path in s['configs'].items():
         cfg = Config.fromfile(osp.join(ROOT, path))
         cfg.merge_from_dict(lad.yolox_schedule_options(80, 40, 10))
