@@ -25,7 +25,8 @@ backgrounds (``configs/fashion/``). Studies (``--study``):
   at S.
 
 * ``yolox`` (issue 19): NetAug against its baseline twin for YOLOX-nano
-  on the same task at the ladder's S, 5 seeds, paired.
+  on the same task at the ladder's S, 5 seeds, and the twin at kS (the
+  same core-seconds as NetAug at S), 3 seeds, paired.
 
 Cost is measured two ways: core-seconds (process CPU time of the training
 epochs, one thread per worker; validation excluded) and training MACs
@@ -498,7 +499,7 @@ def cost_ratio(results, setting, unit) -> float:
     fixed = results.setdefault('cost_ratio', {})
     if setting in fixed:
         return fixed[setting]
-    s = SETTINGS[setting]
+    s = {**SETTINGS, **PAIRS}[setting]
     na = find(results, setting, 'netaug', s['widen'], unit)
     ba = find(results, setting, 'baseline', s['widen'], unit)
     seeds = [k for k in na if k in ba]
@@ -541,13 +542,25 @@ def ladder_plan(args, results) -> list:
 
 
 def yolox_plan(args, results) -> list:
-    """YOLOX-nano: NetAug and its baseline twin at S, 5 seeds (a pair
-    costs about 40 core-min, so 5 fit one session)."""
+    """YOLOX-nano: NetAug and its baseline twin at S (5 seeds), and, once
+    NetAug's cost ratio k is measured, the twin at kS (3 seeds): the
+    question is the ladder's, whether NetAug beats spending its cost on
+    epochs."""
     s = PAIRS[YOLOX_PAIR]
     unit = s['ladder_unit']
-    return [dict(setting=YOLOX_PAIR, arm=arm, widen=s['widen'], epochs=unit,
-                 seed=seed, val_every=unit // 2, phase=0)
+
+    def run(arm, epochs, seed, phase):
+        return dict(setting=YOLOX_PAIR, arm=arm, widen=s['widen'],
+                    epochs=epochs, seed=seed, val_every=unit // 2,
+                    phase=phase)
+
+    runs = [run(arm, unit, seed, 0)
             for seed in args.seeds for arm in ('baseline', 'netaug')]
+    k = cost_ratio(results, YOLOX_PAIR, unit)
+    if k is not None:
+        runs += [run('baseline', round(k * unit), seed, 1)
+                 for seed in args.seeds[:3]]
+    return runs
 
 
 def variants_plan(args, results) -> list:

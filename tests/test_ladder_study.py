@@ -227,9 +227,10 @@ def test_a_worker_in_another_environment_is_refused(tmp_path):
 
 
 def test_yolox_pair_scales_the_configs_schedule_to_s():
-    """--study yolox: NetAug and its twin at S, 5 seeds; the options land
-    on the schedule entries they mean (the config's structure is checked,
-    so a changed config cannot be scaled silently wrong)."""
+    """--study yolox: NetAug and its twin at S, 5 seeds, the twin at kS
+    once k is known; the options land on the schedule entries they mean
+    (the config's structure is checked, so a changed config cannot be
+    scaled silently wrong)."""
     lad = _load('ladder')
     s = lad.PAIRS[lad.YOLOX_PAIR]
     args = argparse.Namespace(seeds=[0, 1, 2, 3, 4])
@@ -237,6 +238,13 @@ def test_yolox_pair_scales_the_configs_schedule_to_s():
             for r in lad.yolox_plan(args, dict(runs={}))} == {
         (arm, s['ladder_unit'], seed) for arm in ('baseline', 'netaug')
         for seed in (0, 1, 2, 3, 4)}
+    # once k is measured, the twin at NetAug's cost joins, 3 seeds
+    with_k = lad.yolox_plan(args, dict(runs={}, cost_ratio={
+        lad.YOLOX_PAIR: 2.3}))
+    assert {(r['arm'], r['epochs'], r['seed']) for r in with_k
+            if r['epochs'] != s['ladder_unit']} == {
+        ('baseline', round(2.3 * s['ladder_unit']), seed)
+        for seed in (0, 1, 2)}
     for arm, path in s['configs'].items():
         cfg = Config.fromfile(osp.join(ROOT, path))
         cfg.merge_from_dict(lad.yolox_schedule_options(80, 40, 10))
