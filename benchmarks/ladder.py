@@ -992,10 +992,13 @@ def main():
         written = [plot_pilot(pilot_runs_only(results, args.settings[0]),
                               osp.join(args.png_dir, 'ladder_pilot.png'),
                               list(SETTINGS))]
-        if args.study == 'ladder':
+        ladder_pngs = dict(ladder=(args.settings[0], 'ladder.png'),
+                           yolox=(YOLOX_PAIR, 'ladder_yolox.png'))
+        if args.study in ladder_pngs:
+            setting, png = ladder_pngs[args.study]
             written.append(plot_ladder(
-                ladder_runs_only(results, args.settings[0]),
-                osp.join(args.png_dir, 'ladder.png'), args.settings[0]))
+                ladder_runs_only(results, setting),
+                osp.join(args.png_dir, png), setting))
         print('\n'.join(p for p in written if p))
 
 
