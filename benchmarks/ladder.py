@@ -156,9 +156,9 @@ SETTINGS = {
         options={}),
 }
 # ``--study yolox`` (issue 19): NetAug against its baseline twin for
-# YOLOX-nano on the same task at the ladder's S, 5 seeds, with mmdet's
-# YOLOX recipe (Mosaic, the mode switch for the last 15/240 of training,
-# EMA) scaled to S epochs
+# YOLOX-nano on the same task at the ladder's S, 5 seeds, and the twin at
+# kS, 3 seeds, with mmdet's YOLOX recipe (Mosaic, the mode switch for the
+# last 15/240 of training, EMA) scaled to each schedule
 YOLOX_PAIR = 'YOLOX-nano, 3-8 items 14-40px, 96px'
 PAIRS = {
     YOLOX_PAIR: dict(
@@ -493,13 +493,18 @@ def pilot_plan(args, results) -> list:
     return runs
 
 
+def setting_spec(setting) -> dict:
+    """A ladder setting's or a detector pair's entry, by name."""
+    return SETTINGS[setting] if setting in SETTINGS else PAIRS[setting]
+
+
 def cost_ratio(results, setting, unit) -> float:
     """NetAug's core-seconds over the baseline's at S, fixed once from the
     first seeds with both (so every seed gets the same kS)."""
     fixed = results.setdefault('cost_ratio', {})
     if setting in fixed:
         return fixed[setting]
-    s = {**SETTINGS, **PAIRS}[setting]
+    s = setting_spec(setting)
     na = find(results, setting, 'netaug', s['widen'], unit)
     ba = find(results, setting, 'baseline', s['widen'], unit)
     seeds = [k for k in na if k in ba]
@@ -741,7 +746,7 @@ def pilot_report(results, running=()) -> str:
 def _on_ladder(results, setting, run) -> bool:
     """Whether ``run`` of ``setting`` has one of the ladder's schedules
     (S, 2S, kS, 4S) rather than the pilot's long ones."""
-    unit = {**SETTINGS, **PAIRS}[setting]['ladder_unit']
+    unit = setting_spec(setting)['ladder_unit']
     k = results.get('cost_ratio', {}).get(setting)
     epochs = {unit, 2 * unit, 4 * unit} | ({round(k * unit)} if k else set())
     return run['epochs'] in epochs
@@ -763,7 +768,7 @@ def pilot_runs_only(results, setting) -> dict:
 
 
 def ladder_report(results, setting) -> str:
-    s = {**SETTINGS, **PAIRS}[setting]
+    s = setting_spec(setting)
     unit, tiny = s['ladder_unit'], s['widen']
     results = ladder_runs_only(results, setting)
     allow = results.get('allow_mixed_versions', False)
