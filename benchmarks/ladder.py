@@ -167,6 +167,51 @@ PAIRS = {
             baseline='configs/fashion/baseline_yolox_nano_fashion.py',
             netaug='configs/fashion/netaug_yolox_nano_fashion.py')),
 }
+# ---- pretraining (issue 30): the paper's regime in miniature ------------
+# Fashion-MNIST items as classification (configs/fashion_cls/), the tiny
+# backbone's pretraining before detection fine-tuning. ``unit``: the
+# pilot's S in epochs of the 60,000 training items, sized so that the study
+# (about 90 S of the tiny baseline's core-seconds: 5 + 12 + 3k baseline, 5k
+# NetAug, 3 x 2.2 wide, 8.8 teacher, KD arms, with k ~ 4.5) fits ~40
+# core-hours at the measured ~80 core-s an epoch (x0.35, 32 px, one thread).
+CLS_CONFIGS = dict(
+    baseline='configs/fashion_cls/baseline_mbv2_fashion_cls.py',
+    wide='configs/fashion_cls/baseline_mbv2_fashion_cls.py',
+    netaug='configs/fashion_cls/netaug_mbv2_fashion_cls.py')
+
+
+def _items(**kwargs):
+    return {f'{loader}.dataset.{k}': v for k, v in kwargs.items()
+            for loader in ('train_dataloader', 'val_dataloader')}
+
+
+PRETRAIN_SETTINGS = {
+    'plain items, 32 px': dict(
+        widen=0.35, wide=1.0, unit=16, images=60000, size=32, options={}),
+    'plain items at 48 px, 56 px': dict(
+        widen=0.35, wide=1.0, unit=8, images=60000, size=56,
+        options={**_items(img_size=56, item_size=48, pad=8),
+                 'img_size': 56}),
+}
+
+
+def is_cls(setting) -> bool:
+    return setting in PRETRAIN_SETTINGS
+
+
+def cls_schedule_options(epochs: int, val_every: int,
+                         ckpt_every: int) -> dict:
+    """The classification config's schedule at ``epochs``: one warm-up
+    epoch, then cosine to zero."""
+    return {'train_cfg.max_epochs': epochs,
+            'train_cfg.val_interval': val_every,
+            'param_scheduler.1.end': epochs,
+            'param_scheduler.1.T_max': epochs - 1,
+            'default_hooks.checkpoint.interval': ckpt_every,
+            'default_hooks.checkpoint.max_keep_ckpts': 2,
+            'default_hooks.logger.interval': 200}
+
+
 # ``--study variants``: arm: the shapes study's variant of the same name
 # (benchmarks/accuracy.py), so both studies mean the same options
 VARIANTS = {arm: (name, SHAPES_VARIANTS[name][1]) for arm, name in (
@@ -268,12 +313,15 @@ class StudyProgressHook(Hook):
     def before_train_epoch(self, runner):
         self._t0 = (time.process_time(), time.perf_counter())
         self.epoch_configs = []
+        self.train_hits = []  # a classifier's training accuracy, per batch
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         config = getattr(runner.train_loop, 'last_wide_config', None)
         if config is not None:
             self.epoch_configs.append([int(i) for i in config])
+        if outputs and 'top1_train' in outputs:
+            self.train_hits.append(float(outputs['top1_train']))
 
     def after_train_epoch(self, runner):
         self.cpu += time.process_time() - self._t0[0]
@@ -281,6 +329,9 @@ class StudyProgressHook(Hook):
         epoch = runner.epoch + 1
         self.progress['epochs'][str(epoch)] = dict(cpu=self.cpu,
                                                    wall=self.wall)
+        if self.train_hits:
+            self.progress['epochs'][str(epoch)]['train_top1'] = (
+                statistics.mean(self.train_hits))
         if self.epoch_configs:
             with open(self.configs_path, 'a') as f:
                 f.write(json.dumps(dict(epoch=epoch,
@@ -311,11 +362,16 @@ class StudyProgressHook(Hook):
                 f', after --stop-by')
 
     def after_val_epoch(self, runner, metrics=None):
-        # CocoMetric returns nothing when the detector found nothing: 0
-        scores = dict(bbox_mAP=0.0, bbox_mAP_50=0.0)
-        scores.update({k.split('/')[-1]: float(v)
-                       for k, v in (metrics or {}).items()
-                       if k.startswith('coco/bbox_mAP')})
+        metrics = metrics or {}
+        if any(k.startswith('accuracy/') for k in metrics):
+            scores = {k.split('/')[-1]: float(v) for k, v in metrics.items()
+                      if k.startswith('accuracy/')}
+        else:
+            # CocoMetric returns nothing when the detector found nothing: 0
+            scores = dict(bbox_mAP=0.0, bbox_mAP_50=0.0)
+            scores.update({k.split('/')[-1]: float(v)
+                           for k, v in metrics.items()
+                           if k.startswith('coco/bbox_mAP')})
         self.progress['val'][str(runner.epoch)] = scores
         self._save()
 
@@ -407,6 +463,12 @@ def run_config(args, run) -> tuple:
     if setting in PAIRS:
         config = PAIRS[setting]['configs'][arm]
         options = yolox_schedule_options(epochs, val_every, args.ckpt_every)
+    elif is_cls(setting):
+        config = CLS_CONFIGS[arm]
+        options = {**PRETRAIN_SETTINGS[setting]['options'],
+                   'model.backbone.widen_factor': widen,
+                   **cls_schedule_options(epochs, val_every,
+                                          args.ckpt_every)}
     else:
         s = SETTINGS[setting]
         config = CONFIGS['netaug' if _is_netaug(arm) else 'baseline']
@@ -445,20 +507,34 @@ def train_run(args, run) -> dict:
         with open(progress.configs_path) as f:
             for line in f:
                 configs += json.loads(line)['configs']
-    size = cfg.get('input_size', cfg.get('img_scale', (96, 96)))[0]
+    if is_cls(setting):
+        size = PRETRAIN_SETTINGS[setting]['size']
+        images = epochs * PRETRAIN_SETTINGS[setting]['images']
+    else:
+        size = cfg.get('input_size', cfg.get('img_scale', (96, 96)))[0]
+        dataset = cfg.train_dataloader.dataset
+        while 'dataset' in dataset:  # YOLOX: MultiImageMixDataset
+            dataset = dataset.dataset
+        images = epochs * dataset.num_images
     macs = forward_macs(cfg, size, configs)
-    dataset = cfg.train_dataloader.dataset
-    while 'dataset' in dataset:  # YOLOX: MultiImageMixDataset
-        dataset = dataset.dataset
-    images = epochs * dataset.num_images
     per_image = macs['base'] + macs.get('wide_mean', 0)
+    if is_cls(setting):
+        extra = dict(
+            top1=final.get('top1', 0.0),
+            curve={str(k): v.get('top1', 0.0)
+                   for k, v in sorted(curve.items())},
+            train_top1={k: v['train_top1']
+                        for k, v in p['epochs'].items()
+                        if 'train_top1' in v})
+    else:
+        extra = dict(
+            bbox_mAP=final.get('bbox_mAP', 0.0),
+            bbox_mAP_50=final.get('bbox_mAP_50', 0.0),
+            curve={str(k): v.get('bbox_mAP', 0.0) for k, v in
+                   sorted(curve.items())})
     return dict(
         key=key, arm=arm, setting=setting, widen=widen, epochs=epochs,
-        seed=seed, bbox_mAP=final.get('bbox_mAP', 0.0),
-        bbox_mAP_50=final.get('bbox_mAP_50', 0.0),
-        curve={str(k): v.get('bbox_mAP', 0.0) for k, v in
-               sorted(curve.items())},
-        core_seconds=last['cpu'], wall_seconds=last['wall'],
+        seed=seed, **extra, core_seconds=last['cpu'], wall_seconds=last['wall'],
         resumed_at=p['resumed_at'], images=images,
         macs_base=macs['base'], macs_wide_mean=macs.get('wide_mean'),
         wide_samples=macs.get('wide_samples', 0),
@@ -494,8 +570,70 @@ def pilot_plan(args, results) -> list:
 
 
 def setting_spec(setting) -> dict:
-    """A ladder setting's or a detector pair's entry, by name."""
-    return SETTINGS[setting] if setting in SETTINGS else PAIRS[setting]
+    """A ladder setting's, a detector pair's or a pretraining setting's
+    entry, by name."""
+    for table in (SETTINGS, PAIRS, PRETRAIN_SETTINGS):
+        if setting in table:
+            return table[setting]
+    raise KeyError(setting)
+
+
+def score(run) -> float:
+    """A finished run's result: top-1 (%) or bbox mAP."""
+    return run['top1'] if 'top1' in run else run['bbox_mAP']
+
+
+def pretrain_pilot_plan(args, results) -> list:
+    """Per pretraining setting: the tiny baseline at S and 2S (converged
+    at S when 2S gains under 0.3 points) and the wide one at S (capacity:
+    ahead by at least 1 point), validated every S/4 epochs."""
+    runs = []
+    for setting in args.settings:
+        s = PRETRAIN_SETTINGS[setting]
+        unit = s['unit']
+        for arm, widen, mult in (('baseline', s['widen'], 2),
+                                 ('wide', s['wide'], 1),
+                                 ('baseline', s['widen'], 1)):
+            runs.append(dict(setting=setting, arm=arm, widen=widen,
+                             epochs=mult * unit, seed=0,
+                             val_every=max(1, unit // 4), phase=0))
+    return runs
+
+
+def pretrain_pilot_report(results, running=()) -> str:
+    lines = ['| setting | run | epochs | top-1 (%) | curve (epoch: top-1) | '
+             'train top-1 at the end | core-s / epoch |',
+             '| --- ' * 7 + '|']
+    verdicts = []
+    for setting, s in PRETRAIN_SETTINGS.items():
+        runs = sorted((r for r in results['runs'].values()
+                       if r['setting'] == setting),
+                      key=lambda r: (r['epochs'], r['widen']))
+        for run in runs:
+            curve = ', '.join(f'{e}: {v:.2f}' for e, v in run['curve'].items())
+            train = run['train_top1'].get(str(run['epochs']), float('nan'))
+            lines.append(
+                f'| {setting} | {ARM_NAMES[run["arm"]]} x{run["widen"]} | '
+                f'{run["epochs"]} | {run["top1"]:.2f} | {curve} | '
+                f'{train:.2f} | {run["core_seconds"] / run["epochs"]:.0f} |')
+        unit = s['unit']
+        tiny = {m: find(results, setting, 'baseline', s['widen'],
+                        m * unit).get(0) for m in (1, 2)}
+        wide = find(results, setting, 'wide', s['wide'], unit).get(0)
+        parts = []
+        if tiny[1] and tiny[2]:
+            gain = tiny[2]['top1'] - tiny[1]['top1']
+            parts.append(f'tiny S->2S {gain:+.2f} points '
+                         f'({"converged" if gain < 0.3 else "not converged"}'
+                         ' at S)')
+        if tiny[1] and wide:
+            gap = wide['top1'] - tiny[1]['top1']
+            parts.append(f'wide - tiny at S {gap:+.2f} points '
+                         f'({"capacity-limited" if gap >= 1.0 else "not"})')
+        if parts:
+            verdicts.append(f'- {setting} (S = {unit} epochs): ' +
+                            '; '.join(parts))
+    return '\n'.join(lines + list(running) + [''] + verdicts)
 
 
 def cost_ratio(results, setting, unit) -> float:
@@ -580,7 +718,7 @@ def variants_plan(args, results) -> list:
 
 
 PLANS = dict(pilot=pilot_plan, ladder=ladder_plan, yolox=yolox_plan,
-             variants=variants_plan)
+             variants=variants_plan, pretrain_pilot=pretrain_pilot_plan)
 
 
 # ---- scheduling -----------------------------------------------------------
@@ -615,7 +753,7 @@ def estimate_core_seconds(results, run) -> float:
     # a NetAug variant costs about what NetAug does until it has runs
     arm = 'netaug' if run['arm'] in VARIANTS else run['arm']
     same = measured(run['arm']) or measured(arm)
-    default = PAIRS.get(run['setting'], {}).get('cost', CORE_S_PER_EPOCH)
+    default = setting_spec(run['setting']).get('cost', CORE_S_PER_EPOCH)
     per_epoch = (statistics.mean(r['core_seconds'] / r['epochs']
                                  for r in same)
                  if same else default[arm])
@@ -887,8 +1025,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--study', choices=tuple(PLANS),
                         default='pilot')
-    parser.add_argument('--settings', nargs='+', choices=tuple(SETTINGS),
-                        default=list(SETTINGS)[:1],
+    parser.add_argument('--settings', nargs='+',
+                        choices=tuple(SETTINGS) + tuple(PRETRAIN_SETTINGS),
                         help='pilot: settings to compare; ladder: the one '
                         'chosen')
     parser.add_argument('--seeds', type=int, nargs='+',
@@ -919,18 +1057,24 @@ def main():
                         '--stop-by (other work on the machine, start-up)')
     parser.add_argument('--report-only', action='store_true')
     args = parser.parse_args()
+    pretrain = args.study.startswith('pretrain')
+    if not args.settings:
+        args.settings = list(PRETRAIN_SETTINGS if pretrain else SETTINGS)[:1]
     if args.unit:
         for s in SETTINGS.values():
             s['unit'] = s['ladder_unit'] = args.unit
         for s in PAIRS.values():
             s['ladder_unit'] = args.unit
+        for s in PRETRAIN_SETTINGS.values():
+            s['unit'] = args.unit
     args.out = osp.abspath(args.out or osp.join(
-        ROOT, 'docs', 'results', 'ladder.json'))
+        ROOT, 'docs', 'results',
+        'pretrain.json' if pretrain else 'ladder.json'))
     args.work_dir = osp.abspath(args.work_dir)
     os.chdir(ROOT)
     plan = PLANS[args.study]
     args.deadline = parse_stop_by(args.stop_by)
-    if args.study != 'pilot' and not args.report_only:
+    if 'pilot' not in args.study and not args.report_only:
         check_worker_environment(args)
     skipped = set()  # stopped by OutOfTime: not tried again by this worker
     while not args.report_only:
@@ -975,12 +1119,14 @@ def main():
         with locked_results(args.out) as results:
             results['runs'][run['key']] = result
             results['claimed'].pop(run['key'], None)
-        print(f'[ladder] {run["key"]}: mAP {result["bbox_mAP"]:.3f} '
+        print(f'[ladder] {run["key"]}: {score(result):.3f} '
               f'({result["core_seconds"] / 60:.1f} core-min)', flush=True)
     with open(args.out) as f:
         results = json.load(f)
     results['allow_mixed_versions'] = args.allow_mixed_versions
-    if args.study == 'pilot':
+    if args.study == 'pretrain_pilot':
+        print(pretrain_pilot_report(results))
+    elif args.study == 'pilot':
         todo = [dict(r, key=key_of(r['setting'], r['arm'], r['widen'],
                                    r['epochs'], r['seed']))
                 for r in pilot_plan(args, results)]
@@ -992,7 +1138,7 @@ def main():
     else:
         print(ladder_report(results, YOLOX_PAIR if args.study == 'yolox'
                             else args.settings[0]))
-    if args.png_dir:
+    if args.png_dir and not pretrain:
         from ladder_plots import plot_ladder, plot_pilot
         written = [plot_pilot(pilot_runs_only(results, args.settings[0]),
                               osp.join(args.png_dir, 'ladder_pilot.png'),

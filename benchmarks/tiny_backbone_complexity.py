@@ -19,7 +19,7 @@ from mmengine.config import Config
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks.tiny_classifier import build_imagenet_classifier  # noqa
+from mmnetaug.models.classifiers import build_imagenet_classifier  # noqa
 from benchmarks.tiny_profile import profile  # noqa: E402
 
 from mmnetaug.export import build_detector  # noqa: E402

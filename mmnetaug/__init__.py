@@ -25,5 +25,6 @@ from . import ops  # noqa: E402,F401
 from . import models  # noqa: E402,F401
 from . import engine  # noqa: E402,F401
 from . import datasets  # noqa: E402,F401
+from . import evaluation  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -25,24 +25,34 @@ from mmnetaug.space import is_netaug_model, set_base, set_config, unwrap
 _SCOPE = 'mmnetaug.'
 
 
-def _netaug_class(type_name):
+def _mmnetaug_class(type_name):
     """The mmnetaug class a config ``type`` names, or None."""
     if not isinstance(type_name, str):
-        return type_name if hasattr(type_name, 'stock_type') else None
+        return type_name if isinstance(type_name, type) else None
     name = type_name[len(_SCOPE):] if type_name.startswith(_SCOPE) else (
         type_name if '.' not in type_name else None)
     if name is None:
         return None
     for registry in (MODELS, LOOPS, HOOKS):
         cls = registry.module_dict.get(name)
-        if cls is not None and hasattr(cls, 'stock_type'):
+        if cls is not None:
             return cls
     return None
 
 
+def _netaug_class(type_name):
+    """The NetAug class (one with a stock twin) a ``type`` names, or None."""
+    cls = _mmnetaug_class(type_name)
+    return cls if hasattr(cls, 'stock_type') else None
+
+
 def _strip(node, replaced: list):
-    """Recursively swap NetAug types for their stock twins."""
+    """Recursively swap NetAug types for their stock twins, and drop the
+    arguments only training needs (``train_only_args``: a KD teacher)."""
     if isinstance(node, dict):
+        train_only = getattr(_mmnetaug_class(node.get('type')),
+                             'train_only_args', ())
+        node = {k: v for k, v in node.items() if k not in train_only}
         cls = _netaug_class(node.get('type'))
         if cls is not None:
             if cls.stock_type is None:
@@ -69,13 +79,18 @@ def _strip(node, replaced: list):
     return node
 
 
-def export_config(cfg: Config) -> Tuple[Config, list]:
-    """The stock-only twin of a NetAug config, and the replaced type names."""
+def export_config(cfg: Config,
+                  require_netaug: bool = True) -> Tuple[Config, list]:
+    """The stock-only twin of a NetAug config, and the replaced type names.
+
+    ``require_netaug=False`` also takes a config without NetAug modules
+    (it then only loses its training-only arguments, e.g. a KD teacher).
+    """
     replaced = []
     data = _strip(cfg.to_dict(), replaced)
     model_replaced = []
     _strip(cfg.to_dict().get('model', {}), model_replaced)
-    if not model_replaced:
+    if not model_replaced and require_netaug:
         raise ValueError(
             f'config {cfg.filename} has no NetAug modules in `model`: '
             'nothing to export (a stock config can be used as it is); pass '

@@ -9,6 +9,7 @@ from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
+from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
@@ -29,3 +30,6 @@ DATASETS = Registry(
 DATA_SAMPLERS = Registry(
     'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope='mmnetaug',
     locations=['mmnetaug.datasets'])
+METRICS = Registry(
+    'metric', parent=MMENGINE_METRICS, scope='mmnetaug',
+    locations=['mmnetaug.evaluation'])

@@ -1,6 +1,9 @@
 """Tiny training set-ups shared by the engine tests."""
+import gzip
+import os
 import os.path as osp
 
+import numpy as np
 from mmengine.config import Config
 
 from mmnetaug.datasets import make_shapes_dataset
@@ -47,3 +50,34 @@ def tiny_cfg(data_root, work_dir, netaug=True, epochs=2, **overrides):
     cfg.randomness = dict(seed=123)
     cfg.merge_from_dict(overrides)
     return cfg
+
+
+def write_idx(path, array, gz):
+    """An IDX file of unsigned bytes, as Fashion-MNIST ships them."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b''.join(
+        int(n).to_bytes(4, 'big') for n in array.shape)
+    opener = gzip.open if gz else open
+    with opener(path + ('.gz' if gz else ''), 'wb') as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def rect_items(labels, heights, widths):
+    """28x28 items, each a filled rectangle (intensity 255) of known size
+    centred on a dark margin."""
+    items = np.zeros((len(labels), 28, 28), np.uint8)
+    for i, (h, w) in enumerate(zip(heights, widths)):
+        y, x = (28 - h) // 2, (28 - w) // 2
+        items[i, y:y + h, x:x + w] = 255
+    return items, np.asarray(labels, np.uint8)
+
+
+def write_fashion_root(root, train, test, gz=(True, False)):
+    """A Fashion-MNIST folder of the given (items, labels) splits."""
+    os.makedirs(root, exist_ok=True)
+    for (images, labels), prefix, zipped in ((train, 'train', gz[0]),
+                                             (test, 't10k', gz[1])):
+        write_idx(osp.join(root, f'{prefix}-images-idx3-ubyte'), images,
+                  zipped)
+        write_idx(osp.join(root, f'{prefix}-labels-idx1-ubyte'), labels,
+                  zipped)
+    return root

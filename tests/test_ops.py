@@ -109,8 +109,11 @@ def test_stock_tensors_load_into_leading_slice():
     conv.load_state_dict({'weight': small})
     assert torch.equal(conv.weight[:4, :2], small)
     assert torch.equal(conv.weight[4:], before[4:])
+    wider = torch.randn(9, 10, 3, 3)  # a wider supernet's: leading slice
+    conv.load_state_dict({'weight': wider})
+    assert torch.equal(conv.weight, wider[:8, :8])
     with pytest.raises(RuntimeError, match='size mismatch'):
-        conv.load_state_dict({'weight': torch.randn(9, 8, 3, 3)})
+        conv.load_state_dict({'weight': torch.randn(9, 2, 3, 3)})
 
 
 def test_convmodule_builds_dynamic_layers_by_name():

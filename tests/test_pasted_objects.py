@@ -1,7 +1,6 @@
 """PastedObjectsDataset: real items pasted on procedural backgrounds, from
 tiny IDX files the tests write themselves (the suite never needs Debian's
 dataset-fashion-mnist)."""
-import gzip
 import os.path as osp
 
 import numpy as np
@@ -11,48 +10,24 @@ from mmengine.config import Config
 from mmnetaug.datasets import (FASHION_MNIST_CLASSES, PastedObjectsDataset,
                                draw_background, draw_pasted_image, read_idx)
 from mmnetaug.utils.dataset_check import check_datasets
+from helpers import rect_items, write_fashion_root, write_idx
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def _write_idx(path, array, gz):
-    header = bytes([0, 0, 0x08, array.ndim]) + b''.join(
-        int(n).to_bytes(4, 'big') for n in array.shape)
-    opener = gzip.open if gz else open
-    with opener(path + ('.gz' if gz else ''), 'wb') as f:
-        f.write(header + array.astype(np.uint8).tobytes())
-
-
-def _rect_items(labels, heights, widths):
-    """28x28 items, each a filled rectangle (intensity 255) of known size
-    centred on a dark margin."""
-    items = np.zeros((len(labels), 28, 28), np.uint8)
-    for i, (h, w) in enumerate(zip(heights, widths)):
-        y, x = (28 - h) // 2, (28 - w) // 2
-        items[i, y:y + h, x:x + w] = 255
-    return items, np.asarray(labels, np.uint8)
 
 
 @pytest.fixture
 def fashion_root(tmp_path):
     """Train items of classes 0 and 1 (gzipped), test items of class 2
     (raw): the splits can be told apart by their labels."""
-    root = str(tmp_path / 'fashion')
-    import os
-    os.makedirs(root)
-    train = _rect_items([0, 1] * 6, [20, 10] * 6, [10, 20] * 6)
-    test = _rect_items([2] * 4, [16] * 4, [16] * 4)
-    _write_idx(osp.join(root, 'train-images-idx3-ubyte'), train[0], True)
-    _write_idx(osp.join(root, 'train-labels-idx1-ubyte'), train[1], True)
-    _write_idx(osp.join(root, 't10k-images-idx3-ubyte'), test[0], False)
-    _write_idx(osp.join(root, 't10k-labels-idx1-ubyte'), test[1], False)
-    return root
+    train = rect_items([0, 1] * 6, [20, 10] * 6, [10, 20] * 6)
+    test = rect_items([2] * 4, [16] * 4, [16] * 4)
+    return write_fashion_root(str(tmp_path / 'fashion'), train, test)
 
 
 def test_read_idx_round_trip_and_truncation(tmp_path):
     data = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     path = str(tmp_path / 'x-idx3-ubyte')
-    _write_idx(path, data, gz=False)
+    write_idx(path, data, gz=False)
     np.testing.assert_array_equal(read_idx(path), data)
     with open(path, 'rb') as f:
         raw = f.read()
@@ -63,7 +38,7 @@ def test_read_idx_round_trip_and_truncation(tmp_path):
 
 
 def test_boxes_are_tight_on_the_pasted_pixels():
-    items, labels = _rect_items([0, 1, 2], [20, 8, 14], [8, 20, 14])
+    items, labels = rect_items([0, 1, 2], [20, 8, 14], [8, 20, 14])
     for index in range(20):
         kwargs = dict(size=96, num_objects=(3, 6), min_size=14, max_size=40,
                       noise_sigma=(0.0, 0.0))

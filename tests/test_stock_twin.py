@@ -27,7 +27,7 @@ def _config_pairs():
         assert osp.exists(osp.join(folder, twin)), f'{name}: no twin {twin}'
         rel = osp.relpath(folder, osp.join(ROOT, 'configs'))
         model = load_cfg(osp.join(rel, name)).model.to_dict()
-        model['bbox_head'].pop('num_classes', None)
+        model.get('bbox_head', {}).pop('num_classes', None)
         if repr(model) not in models:
             models.add(repr(model))
             pairs.append((osp.join(rel, name), osp.join(rel, twin)))

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import torch
-from benchmarks.tiny_classifier import build_imagenet_classifier
+from mmnetaug.models.classifiers import build_imagenet_classifier
 from benchmarks.tiny_profile import profile
 from mmdet.models.backbones import MobileNetV2
 from mmengine.config import Config

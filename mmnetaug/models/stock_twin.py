@@ -11,9 +11,12 @@ the class the exported config uses) and the arguments only it has
   baseline twin would differ by more than NetAug. ``init_weights`` therefore
   draws the base slice as the stock twin draws its weights (the wide
   channels keep the reference init).
-* which checkpoint shapes are valid: the supernet's own, or the base
-  network's (a stock or exported checkpoint). Anything else is refused with
-  the key and the three shapes, instead of being padded silently.
+* which checkpoint shapes are valid: the supernet's own, the base
+  network's (a stock or exported checkpoint), or, for a module whose output
+  stages keep base width (``augment_outputs=False``), those of the same
+  supernet with its outputs augmented too (a NetAug-pretrained classifier's
+  backbone): their leading slice is taken. Anything else is refused with the key and the
+  three shapes, instead of being padded silently.
 """
 from typing import Dict
 
@@ -66,6 +69,25 @@ class StockTwinMixin:
             object.__setattr__(self, '_stock_shapes', shapes)
         return shapes
 
+    def _augmented_slice(self, name: str, src: torch.Tensor,
+                         own: torch.Tensor) -> bool:
+        """Whether ``src`` is ``name`` of this supernet built with
+        ``augment_outputs=True`` (each dimension ours or that one's)."""
+        if 'augment_outputs' not in type(self).netaug_args or getattr(
+                self, 'augment_outputs', True):
+            return False
+        shapes = self.__dict__.get('_augmented_shapes')
+        if shapes is None:
+            args, kwargs = self.__dict__.get('_stock_twin_args', ((), {}))
+            with torch.device('meta'):
+                twin = type(self)(*args, **dict(kwargs, augment_outputs=True))
+            shapes = {k: v.shape for k, v in twin.state_dict().items()}
+            object.__setattr__(self, '_augmented_shapes', shapes)
+        wide = shapes.get(name)
+        return (wide is not None and src.dim() == own.dim() == len(wide)
+                and all(s in (o, w)
+                        for s, o, w in zip(src.shape, own.shape, wide)))
+
     def loads_pretrained(self) -> bool:
         return _is_pretrained(getattr(self, 'init_cfg', None))
 
@@ -84,7 +106,8 @@ class StockTwinMixin:
         for name, tensor in self.state_dict().items():
             src = state_dict.get(prefix + name)
             if not isinstance(src, torch.Tensor) or src.shape in (
-                    tensor.shape, base.get(name)):
+                    tensor.shape, base.get(name)) or self._augmented_slice(
+                        name, src, tensor):
                 continue
             raise ValueError(
                 f'checkpoint tensor {prefix + name} has shape '

@@ -28,7 +28,8 @@ def _find_resize(pipeline) -> Optional[Tuple[int, int]]:
 
 
 def test_input_size(cfg: Config) -> Tuple[int, int]:
-    """(height, width) of the test pipeline's ``Resize``."""
+    """(height, width) of the test pipeline's ``Resize`` (or the test
+    dataset's ``img_size``)."""
     dataset = cfg.get('test_dataloader', {}).get('dataset', {})
     while 'dataset' in dataset and 'pipeline' not in dataset:
         dataset = dataset['dataset']  # wrappers such as RepeatDataset
@@ -36,6 +37,8 @@ def test_input_size(cfg: Config) -> Tuple[int, int]:
         size = _find_resize(pipeline)
         if size is not None:
             return size
+    if 'img_size' in dataset:  # a dataset drawing its own square images
+        return dataset['img_size'], dataset['img_size']
     raise ValueError(
         f'{cfg.filename}: no Resize with a `scale` in '
         'test_dataloader.dataset.pipeline or test_pipeline; pass the input '
@@ -47,11 +50,10 @@ def deployed_complexity(cfg: Config,
     """``dict(macs, params, input_size, netaug)`` for one image."""
     from mmnetaug.export import build_detector, export_config
     cfg = copy.deepcopy(cfg)
-    try:
-        stock_cfg, _ = export_config(cfg)
-        netaug = True
-    except ValueError:  # no NetAug modules: the config deploys as it is
-        stock_cfg, netaug = cfg, False
+    # without NetAug modules the config deploys as it is, less what only
+    # training needs (a KD teacher)
+    stock_cfg, replaced = export_config(cfg, require_netaug=False)
+    netaug = bool(replaced)
     height, width = input_size or test_input_size(cfg)
     model = build_detector(stock_cfg).eval()
     with torch.no_grad():

@@ -46,7 +46,8 @@ def check_datasets(cfg, keys=('train_dataloader', 'val_dataloader',
         if not loader:
             continue
         for ds in _dataset_cfgs(loader.get('dataset')):
-            if str(ds.get('type', '')).endswith('PastedObjectsDataset'):
+            if str(ds.get('type', '')).endswith(
+                    ('PastedObjectsDataset', 'FashionItemsDataset')):
                 _check_pasted_objects(key, ds)
                 continue
             root = ds.get('data_root', '') or ''

@@ -52,6 +52,10 @@ FOLDERS = OrderedDict([
       'YOLOv3 + MobileNetV2 x0.35 (the where-NetAug-pays study), '
       'YOLOX-nano/tiny and RTMDet-tiny on Fashion-MNIST items pasted on '
       'procedural backgrounds')),
+    ('configs/fashion_cls',
+     ('NetAug Fashion-MNIST pretraining',
+      'MobileNetV2 x0.35 classifiers on Fashion-MNIST items: the backbone '
+      'pretraining (NetAug, KD) that configs/fashion/ fine-tunes')),
     ('configs/demo', ('NetAug demo', 'YOLOv3 + MobileNetV2 x0.35 on the '
                       'generated demo set')),
 ])
@@ -71,6 +75,7 @@ def dataset_name(cfg):
         'VOCDataset': 'Pascal VOC',
         'ProceduralShapesDataset': 'procedural shapes',
         'PastedObjectsDataset': 'pasted Fashion-MNIST',
+        'FashionItemsDataset': 'Fashion-MNIST items',
     }.get(name, name)
 
 

@@ -10,7 +10,7 @@ without DDP's ``module.``; nothing is downloaded. ``ARCH`` is the reference
 ``mbv3-0.35`` or ``mbv2-0.35`` (the suffix is the width multiplier).
 
 ``DST`` is an mmengine checkpoint, ``{'state_dict': ..., 'meta': ...}``, in
-the layout of the reference classifier (``benchmarks/tiny_classifier.py``):
+the layout of the reference classifier (``mmnetaug.TinyClassifier``):
 ``backbone.*`` for the backbone (mmnetaug's ``TinyMobileNetV2``, ``MCUNet``,
 ``ProxylessNASMobile``, ``MobileNetV3Large``, or mmdet's ``MobileNetV2``),
 ``pre_logits.*`` / ``fc.*`` for the classifier. The backbone part is checked
