@@ -35,8 +35,6 @@ run is written to ``--out`` at once, so a study resumes where it stopped;
     python benchmarks/accuracy.py --plot-only R1.json R2.json --png-dir DIR
 """
 import argparse
-import contextlib
-import fcntl
 import json
 import math
 import os
@@ -55,6 +53,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmnetaug  # noqa: E402,F401
 from mmnetaug.utils.run_env import check_pairable, run_environment  # noqa
+from studies.common import alive as _alive  # noqa: E402
+from studies.common import locked_results, mean_std  # noqa: E402
 
 # pair runs of different versions or thread counts (--allow-mixed-versions)
 ALLOW_MIXED_VERSIONS = False
@@ -283,15 +283,6 @@ def plan(args, results) -> list:
 
 
 # ---- statistics -----------------------------------------------------------
-def mean_std(values):
-    values = list(values)
-    if not values:
-        return float('nan'), float('nan')
-    # one value has no spread: nan, printed as no "+/-" at all
-    std = statistics.stdev(values) if len(values) > 1 else float('nan')
-    return statistics.mean(values), std
-
-
 def find(results, arm, widen, variant, epochs=None, seeds=None):
     """Runs of one arm and setting, by seed (time-matched: any epochs)."""
     out = {}
@@ -448,31 +439,6 @@ def report(results: dict) -> str:
                   'baseline wall-clock x epochs): ' +
                   ', '.join(f'{k}: {v}' for k, v in times.items())]
     return '\n'.join(lines)
-
-
-@contextlib.contextmanager
-def locked_results(path):
-    """The results JSON, read and written back under an exclusive lock."""
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    with open(path + '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        results = dict(runs={})
-        if osp.exists(path):
-            with open(path) as f:
-                results = json.load(f)
-        yield results
-        tmp = path + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(results, f, indent=1)
-        os.replace(tmp, path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def merge(paths) -> dict:

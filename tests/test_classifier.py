@@ -297,7 +297,7 @@ def test_kd_config_trains(teacher, items_root, tmp_path):
     assert 'distill' not in stock.model
 
 
-# ---- hand-off ----------------------------------------------------------------
+# ---- hand-off --------------------------------------------------------------
 def _mirror_config(detection, classification):
     """Put the classifier's backbone at the detection backbone's widths:
     the knobs both have follow the detector, the classifier's extra ones
@@ -367,7 +367,6 @@ def test_supernet_of_another_width_is_still_refused(tmp_path):
 
 
 def test_export_refuses_a_baseline_classifier_checkpoint(tmp_path):
-    cfg = Config.fromfile(osp.join(CLS, 'netaug_mbv2_fashion_cls.py'))
     stock = TinyClassifier(
         backbone=dict(type='MobileNetV2', widen_factor=0.35,
                       out_indices=(7, )), num_classes=10)

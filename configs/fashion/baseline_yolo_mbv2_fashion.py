@@ -4,7 +4,7 @@
 # per image at 14-40 px, drawn on the fly (new images every epoch; training
 # pastes the train split, validation the test split, so validation objects
 # are never seen). Width matters here, unlike on the procedural shapes: the
-# task of the where-NetAug-pays study (benchmarks/ladder.py). Needs Debian's
+# task of the where-NetAug-pays study (benchmarks/study.py). Needs Debian's
 # dataset-fashion-mnist (tools/install_deps.sh installs it as root) or
 # data_root pointing at the four IDX files. Baseline twin of
 # netaug_yolo_mbv2_fashion.py. max_epochs is the pilot's schedule unit S

@@ -15,8 +15,8 @@ the class the exported config uses) and the arguments only it has
   network's (a stock or exported checkpoint), or, for a module whose output
   stages keep base width (``augment_outputs=False``), those of the same
   supernet with its outputs augmented too (a NetAug-pretrained classifier's
-  backbone): their leading slice is taken. Anything else is refused with the key and the
-  three shapes, instead of being padded silently.
+  backbone): their leading slice is taken. Anything else is refused with
+  the key and the three shapes, instead of being padded silently.
 """
 from typing import Dict
 

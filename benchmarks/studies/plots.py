@@ -1,10 +1,9 @@
-"""PNG plots of ``benchmarks/ladder.py`` results (matplotlib, no display).
+"""PNG plots of the studies' results (matplotlib, no display).
 
-* ``pilot``: every run's validation curve (mAP against epochs), one panel
-  per setting, with its core-seconds per epoch in the legend;
-* ``ladder``: mAP against epochs, against core-hours and against training
-  MACs, the baseline twin, NetAug and the wide baseline on one figure
-  (mean over seeds, error bars one std).
+* a pilot: every run's validation curve (mAP or top-1 against epochs), one
+  panel per setting, with its core-seconds per epoch in the legend;
+* a study: its score against epochs, against core-hours and against
+  training MACs, one line per arm (mean over seeds, error bars one std).
 """
 import os
 import os.path as osp
@@ -15,9 +14,13 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = dict(baseline='#444444', netaug='#3b7dd8', wide='#c46b2b')
+from .common import score  # noqa: E402
+
+COLORS = dict(baseline='#444444', netaug='#3b7dd8', wide='#c46b2b',
+              teacher='#8c564b', kd='#2ca02c', kd_netaug='#9467bd')
 LABELS = dict(baseline='baseline twin', netaug='NetAug',
-              wide='wide baseline')
+              wide='wide baseline', teacher='teacher', kd='KD',
+              kd_netaug='KD + NetAug')
 
 
 def _save(fig, png):
@@ -28,7 +31,9 @@ def _save(fig, png):
     return png
 
 
-def plot_pilot(results, png, settings_order):
+def plot_pilot(results, png, settings_order,
+               xlabel='epoch (512 images)',
+               ylabel='bbox mAP (1000 val images)'):
     settings = [s for s in settings_order
                 if any(r['setting'] == s for r in results['runs'].values())]
     if not settings:
@@ -50,8 +55,8 @@ def plot_pilot(results, png, settings_order):
                     f'{r["epochs"]} ep '
                     f'({r["core_seconds"] / r["epochs"]:.1f} core-s/ep)')
         ax.set_title(setting, fontsize=8)
-        ax.set_xlabel('epoch (512 images)')
-        ax.set_ylabel('bbox mAP (1000 val images)')
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     return _save(fig, png)
@@ -66,22 +71,23 @@ def _groups(results, setting):
     return groups
 
 
-def plot_ladder(results, png, setting):
+def plot_ladder(results, png, setting, arms=('baseline', 'wide', 'netaug'),
+                epoch_label='epochs (512 images)', ylabel='bbox mAP'):
     groups = _groups(results, setting)
     if not groups:
         return None
-    axes_of = (('epochs', lambda r: r['epochs'], 'epochs (512 images)'),
+    axes_of = (('epochs', lambda r: r['epochs'], epoch_label),
                ('core-hours', lambda r: r['core_seconds'] / 3600,
                 'training core-hours (1 thread)'),
                ('MACs', lambda r: r['train_macs'] / 1e12,
                 'training TMACs (3 x images x forward)'))
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     for ax, (_, x_of, label) in zip(axes, axes_of):
-        for arm in ('baseline', 'wide', 'netaug'):
+        for arm in arms:
             points = sorted(
                 (statistics.mean(x_of(r) for r in runs),
-                 statistics.mean(r['bbox_mAP'] for r in runs),
-                 statistics.stdev(r['bbox_mAP'] for r in runs)
+                 statistics.mean(score(r) for r in runs),
+                 statistics.stdev(score(r) for r in runs)
                  if len(runs) > 1 else 0.0, len(runs))
                 for (a, _, _), runs in groups.items() if a == arm)
             if not points:
@@ -95,7 +101,7 @@ def plot_ladder(results, png, setting):
                             textcoords='offset points',
                             xytext=(3, 4 if arm == 'netaug' else -8))
         ax.set_xlabel(label)
-        ax.set_ylabel('bbox mAP')
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.suptitle(setting, fontsize=9)

@@ -1,0 +1,80 @@
+"""The studies by name: what each plans, where its results go, how it
+reports and plots them."""
+import os.path as osp
+from typing import Callable, NamedTuple, Tuple
+
+from . import detection, pretrain, report
+from .common import key_of
+
+
+class Study(NamedTuple):
+    plan: Callable  # (args, results) -> planned runs
+    results: str  # file name in docs/results/
+    settings: dict  # the settings --settings chooses from
+    report: Callable  # (args, results) -> text
+    plots: Callable = None  # (args, results) -> written PNG paths
+    pilot: bool = False  # its runs are not paired: no version check
+    paired_with: Tuple[Callable, ...] = ()  # other plans its runs pair with
+
+
+def _pilot_report(args, results):
+    todo = [dict(r, key=key_of(r['setting'], r['arm'], r['widen'],
+                               r['epochs'], r['seed']))
+            for r in detection.pilot_plan(args, results)]
+    return report.pilot_report(results, report.unfinished(
+        args.work_dir, [r for r in todo if r['key'] not in results['runs']]))
+
+
+def _detection_plots(png=None, setting=None):
+    def plots(args, results):
+        from .plots import plot_ladder, plot_pilot
+        first = args.settings[0]
+        written = [plot_pilot(report.pilot_runs_only(results, first),
+                              osp.join(args.png_dir, 'ladder_pilot.png'),
+                              list(detection.SETTINGS))]
+        if png:
+            name = setting or first
+            written.append(plot_ladder(
+                report.ladder_runs_only(results, name),
+                osp.join(args.png_dir, png), name))
+        return written
+    return plots
+
+
+def _pretrain_plots(args, results):
+    from .plots import plot_ladder, plot_pilot
+    written = [plot_pilot(report.pretrain_pilot_runs(results),
+                          osp.join(args.png_dir, 'pretrain_pilot.png'),
+                          list(pretrain.PRETRAIN_SETTINGS),
+                          xlabel='epoch (60,000 items)',
+                          ylabel='top-1 % (10,000 test items)')]
+    written.append(plot_ladder(
+        results, osp.join(args.png_dir, 'pretrain.png'), args.settings[0],
+        arms=('baseline', 'wide', 'netaug', 'kd', 'kd_netaug'),
+        epoch_label='epochs (60,000 items)', ylabel='top-1 %'))
+    return written
+
+
+STUDIES = dict(
+    pilot=Study(detection.pilot_plan, 'ladder.json', detection.SETTINGS,
+                _pilot_report, _detection_plots(), pilot=True),
+    ladder=Study(detection.ladder_plan, 'ladder.json', detection.SETTINGS,
+                 lambda a, r: report.ladder_report(r, a.settings[0]),
+                 _detection_plots('ladder.png')),
+    variants=Study(detection.variants_plan, 'ladder.json',
+                   detection.SETTINGS,
+                   lambda a, r: report.variants_report(r, a.settings[0]),
+                   _detection_plots(),
+                   paired_with=(detection.ladder_plan, )),
+    yolox=Study(detection.yolox_plan, 'ladder.json', detection.SETTINGS,
+                lambda a, r: report.ladder_report(r, detection.YOLOX_PAIR),
+                _detection_plots('ladder_yolox.png', detection.YOLOX_PAIR)),
+    pretrain_pilot=Study(pretrain.pilot_plan, 'pretrain.json',
+                         pretrain.PRETRAIN_SETTINGS,
+                         lambda a, r: report.pretrain_pilot_report(r),
+                         _pretrain_plots, pilot=True),
+    pretrain=Study(pretrain.pretrain_plan, 'pretrain.json',
+                   pretrain.PRETRAIN_SETTINGS,
+                   lambda a, r: report.pretrain_report(r, a.settings[0]),
+                   _pretrain_plots),
+)
