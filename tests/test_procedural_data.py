@@ -77,6 +77,36 @@ def test_every_epoch_and_rank_gets_new_images():
     assert _shards(sampler, 2, 1) == epoch1  # resume sees the same images
 
 
+@pytest.mark.parametrize('epoch', [0, 2])
+def test_mosaic_partners_come_from_the_main_images_epoch(epoch):
+    """FreshMultiImageMixDataset: Mosaic's three partners are drawn from
+    the same epoch's block of indices as the main image (mmdet's wrapper
+    draws them from the first epoch's, range(len))."""
+    from mmdet.registry import DATASETS
+    import mmnetaug  # noqa: F401
+    init_default_scope('mmdet')
+    mixed = DATASETS.build(dict(
+        type='mmnetaug.FreshMultiImageMixDataset',
+        dataset=dict(type='mmnetaug.ProceduralShapesDataset', num_images=5,
+                     img_size=64, max_size=40, pipeline=[
+                         dict(type='LoadImageFromNDArray'),
+                         dict(type='LoadAnnotations', with_bbox=True)]),
+        pipeline=[dict(type='Mosaic', img_scale=(64, 64)),
+                  dict(type='PackDetInputs')]))
+    inner = mixed.dataset.dataset
+    asked = []
+    get = type(inner).__getitem__
+    type(inner).__getitem__ = lambda self, i: asked.append(i) or get(self, i)
+    try:
+        sample = mixed[epoch * 5 + 3]
+    finally:
+        type(inner).__getitem__ = get
+    assert sample['inputs'].shape[-2:] == (128, 128)  # a mosaic of four
+    assert asked[0] == epoch * 5 + 3 and len(asked) == 4
+    assert all(epoch * 5 <= i < (epoch + 1) * 5 for i in asked)
+    assert len(mixed) == 5
+
+
 def test_config_evaluates_without_annotation_file():
     """Ground truth fed back as predictions scores mAP 1.0: the val
     pipeline carries 'instances' to CocoMetric intact."""

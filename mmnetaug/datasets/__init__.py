@@ -1,3 +1,4 @@
+from .fresh_mix_dataset import FreshMultiImageMixDataset
 from .fashion_items import FashionItemsDataset
 from .fresh_images_sampler import FreshImagesSampler
 from .pasted_objects import (FASHION_MNIST_CLASSES, FASHION_MNIST_ROOT,
@@ -14,5 +15,5 @@ __all__ = [
     'FreshImagesSampler', 'PROCEDURAL_CLASSES', 'PROCEDURAL_DEFAULT_CLASSES',
     'draw_image', 'draw_background', 'PastedObjectsDataset',
     'draw_pasted_image', 'read_idx', 'FASHION_MNIST_CLASSES',
-    'FASHION_MNIST_ROOT', 'FashionItemsDataset'
+    'FASHION_MNIST_ROOT', 'FashionItemsDataset', 'FreshMultiImageMixDataset'
 ]
