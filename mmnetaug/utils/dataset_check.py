@@ -28,6 +28,26 @@ LAYOUTS = {
 }
 
 
+def _voc_converter_hint(root: str) -> str:
+    """The command that writes mmdet's COCO-format VOC files
+    (``voc0712_trainval.json`` and the like) from the VOC XML."""
+    try:
+        import mmdet
+        converter = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools',
+                             'dataset_converters', 'pascal_voc.py')
+    except ImportError:  # pragma: no cover (mmdet is a dependency)
+        converter = 'mmdet/.mim/tools/dataset_converters/pascal_voc.py'
+    devkit = root.rstrip('/') or '.'
+    return (f'It is written from the VOC XML by mmdet\'s converter: '
+            f'python {converter} {devkit} -o {devkit}/annotations '
+            '--out-format coco')
+
+
+def _is_voc_coco_file(path: str) -> bool:
+    name = osp.basename(path or '')
+    return name.startswith('voc') and name.endswith('.json')
+
+
 def _check_pasted_objects(key: str, ds: dict) -> None:
     from mmnetaug.datasets.pasted_objects import (FASHION_MNIST_ROOT,
                                                   missing_files_message)
@@ -56,6 +76,14 @@ def check_datasets(cfg, keys=('train_dataloader', 'val_dataloader',
             wanted += [(f'data_prefix.{k}', _path(root, v))
                        for k, v in prefix.items() if v]
             for field, path in wanted:
+                if path and not osp.exists(path) and \
+                        field == 'ann_file' and _is_voc_coco_file(path):
+                    raise FileNotFoundError(
+                        f'{key}: {field} {path!r} does not exist. '
+                        f'{_voc_converter_hint(root)} (it reads '
+                        f'{root or "."}/VOC2007 and VOC2012), or point '
+                        f'{key}.dataset.ann_file elsewhere with '
+                        '--cfg-options.')
                 if path and not osp.exists(path):
                     kind = str(ds.get('type', ''))
                     layout = LAYOUTS.get(kind.split('.')[-1], '')
