@@ -7,9 +7,10 @@
         --png-dir docs/results
 
 Studies (``--study``): ``pilot``, ``ladder``, ``variants``, ``yolox``
-(from scratch, docs/results/ladder.json) and ``pretrain_pilot``,
-``pretrain`` (the paper's regime, docs/results/pretrain.json); what each
-plans is in ``benchmarks/studies/``.
+(from scratch, docs/results/ladder.json), ``pretrain_pilot``, ``pretrain``
+(the paper's regime: pretraining, docs/results/pretrain.json) and
+``finetune_pilot``, ``finetune`` (detectors fine-tuned from it,
+docs/results/finetune.json); what each plans is in ``benchmarks/studies/``.
 """
 import argparse
 import json
@@ -24,7 +25,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from mmengine.config import DictAction  # noqa: E402
 
 import mmnetaug  # noqa: E402,F401
-from studies import detection, pretrain  # noqa: E402
+from studies import detection, finetune, pretrain  # noqa: E402
 from studies.catalog import STUDIES  # noqa: E402
 from studies.worker import (check_worker_environment,  # noqa: E402
                             parse_stop_by, work)
@@ -35,7 +36,8 @@ def parse_args(argv=None):
     parser.add_argument('--study', choices=tuple(STUDIES), default='pilot')
     parser.add_argument('--settings', nargs='+',
                         choices=tuple(detection.SETTINGS) +
-                        tuple(pretrain.PRETRAIN_SETTINGS),
+                        tuple(pretrain.PRETRAIN_SETTINGS) +
+                        tuple(finetune.FINETUNE_SETTINGS),
                         help="a pilot: the settings to compare; a study: "
                         "the one chosen (default: its first)")
     parser.add_argument('--seeds', type=int, nargs='+',
@@ -88,7 +90,8 @@ def set_unit(unit: int) -> None:
         s['unit'] = s['ladder_unit'] = unit
     for s in detection.PAIRS.values():
         s['ladder_unit'] = unit
-    for s in pretrain.PRETRAIN_SETTINGS.values():
+    for s in (*pretrain.PRETRAIN_SETTINGS.values(),
+              *finetune.FINETUNE_SETTINGS.values()):
         s['unit'] = unit
 
 

@@ -86,7 +86,7 @@ def test_schedule_starts_only_runs_that_fit_seed_by_seed(tmp_path):
                              core_seconds=20.0))
     args = argparse.Namespace(settings=[SETTING], seeds=[0, 1])
     todo = [dict(r, key=common.key_of(r['setting'], r['arm'], r['widen'],
-                                   r['epochs'], r['seed']))
+                                      r['epochs'], r['seed']))
             for r in detection.ladder_plan(args, results)]
     order = worker.schedule(todo, results, str(tmp_path))
     assert [(r['arm'], r['epochs'], r['seed']) for r in order[:3]] == [
@@ -106,7 +106,7 @@ def test_schedule_starts_only_runs_that_fit_seed_by_seed(tmp_path):
              val_every=unit // 2)) == base_4s
     # an hour and a bit left: only runs whose wall estimate fits
     fits = worker.schedule(todo, results, str(tmp_path), deadline=5000.0,
-                        wall_factor=1.5, now=0.0)
+                           wall_factor=1.5, now=0.0)
     assert fits and all(1.5 * worker.estimate_core_seconds(results, r) <= 5000
                         for r in fits)
     assert ('baseline', 4 * unit, 0) in {(r['arm'], r['epochs'], r['seed'])
@@ -204,15 +204,16 @@ def test_a_worker_in_another_environment_is_refused(tmp_path):
     out = tmp_path / 'ladder.json'
     args = argparse.Namespace(settings=[SETTING], seeds=[0], out=str(out),
                               allow_mixed_versions=False)
-    worker.check_worker_environment(args, (detection.ladder_plan, ))  # no results yet
+    plans = (detection.ladder_plan, )
+    worker.check_worker_environment(args, plans)  # no results yet
     other = dict(run_environment(), numpy='1.0.0')
     runs = {**_run('baseline', 0.35, unit, env=other),
             **_run('baseline', 0.35, 480, seed=0)}  # a pilot run
     out.write_text(json.dumps(dict(runs=runs)))
     with pytest.raises(ValueError, match='ladder_constraints.*numpy'):
-        worker.check_worker_environment(args, (detection.ladder_plan, ))
+        worker.check_worker_environment(args, plans)
     args.allow_mixed_versions = True
-    worker.check_worker_environment(args, (detection.ladder_plan, ))
+    worker.check_worker_environment(args, plans)
     # pilot runs (not in the ladder's plan) do not count
     del runs[common.key_of(SETTING, 'baseline', 0.35, unit, 0)]
     out.write_text(json.dumps(dict(runs={
@@ -220,7 +221,7 @@ def test_a_worker_in_another_environment_is_refused(tmp_path):
             setting=SETTING, arm='baseline', widen=0.35, epochs=480, seed=0,
             bbox_mAP=0.3, core_seconds=1.0, train_macs=1.0, env=other)})))
     args.allow_mixed_versions = False
-    worker.check_worker_environment(args, (detection.ladder_plan, ))
+    worker.check_worker_environment(args, plans)
 
 
 def test_yolox_pair_scales_the_configs_schedule_to_s():
@@ -490,3 +491,54 @@ def test_a_teacher_hands_its_kept_files_to_kd(tmp_path):
         assert osp.isfile(tmp_path / 'kept' / f'{kept}.pth'), arm
     assert arms['netaug']['macs_wide_mean'] > arms['netaug']['macs_base']
     assert 0.0 <= arms['kd_netaug']['top1'] <= 100.0
+
+
+FT = 'pasted items, 96 px, from plain items, 32 px'
+
+
+def test_fine_tuning_starts_each_arm_from_its_pretraining_run(tmp_path):
+    """Each arm's detector: its fine-tuning config and the kept weights of
+    the pretraining run of the same seed (a baseline detector from a
+    NetAug run's exported base network; from scratch: none)."""
+    from studies import finetune
+    s = finetune.FINETUNE_SETTINGS[FT]
+    pre = pretrain.PRETRAIN_SETTINGS[s['pretrain']]
+    args = argparse.Namespace(settings=[FT], seeds=[0, 1, 2, 3, 4],
+                              cfg_options=None, ckpt_every=10,
+                              kept_dir=str(tmp_path))
+    plan = finetune.finetune_plan(args, dict(runs={}))
+    seeds = {}
+    for r in plan:
+        seeds.setdefault((r['arm'], r['epochs'] // s['unit']), set()).add(
+            r['seed'])
+    assert seeds[('baseline_from_baseline', 1)] == set(range(5))
+    assert seeds[('netaug_from_netaug', 1)] == set(range(5))
+    assert seeds[('baseline_from_baseline', 4)] == {0, 1, 2}
+    assert seeds[('netaug_from_kd_netaug', 1)] == {0, 1, 2}
+    assert seeds[('scratch', 1)] == {0, 1, 2}
+
+    def options(arm):
+        run = dict(setting=FT, arm=arm, widen=0.35, epochs=s['unit'],
+                   seed=2, val_every=5)
+        config, opts = finetune.run_options(args, run)
+        cfg = Config.fromfile(osp.join(ROOT, config))
+        cfg.merge_from_dict(opts)
+        return cfg, cfg.model.backbone.get('init_cfg')
+
+    def kept(arm, suffix='.pth'):
+        key = common.key_of(s['pretrain'], arm, pre['widen'], pre['unit'],
+                            2)
+        return osp.join(str(tmp_path), common.safe(key) + suffix)
+
+    cfg, init = options('netaug_from_netaug')
+    assert cfg.model.backbone.type == 'mmnetaug.NetAugMobileNetV2'
+    assert init == dict(type='Pretrained', checkpoint=kept('netaug'),
+                        prefix='backbone.')
+    cfg, init = options('baseline_from_netaug')
+    assert cfg.model.backbone.type == 'MobileNetV2'
+    assert init['checkpoint'] == kept('netaug', '_base.pth')
+    assert options('netaug_from_baseline')[1]['checkpoint'] == kept(
+        'baseline')
+    cfg, init = options('scratch')
+    assert init is None and cfg.train_cfg.max_epochs == s['unit']
+    assert cfg.model.backbone.widen_factor == 0.35

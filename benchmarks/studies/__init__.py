@@ -10,5 +10,7 @@ schedules, trains, resumes and records any of them; ``report`` and
 * from scratch (``detection``): ``pilot``, ``ladder``, ``variants``,
   ``yolox``; results in ``docs/results/ladder.json``.
 * the paper's regime in miniature (``pretrain``): ``pretrain_pilot``,
-  ``pretrain``; results in ``docs/results/pretrain.json``.
+  ``pretrain``; results in ``docs/results/pretrain.json``; then
+  (``finetune``) ``finetune_pilot``, ``finetune``; results in
+  ``docs/results/finetune.json``.
 """

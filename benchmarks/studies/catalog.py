@@ -3,7 +3,7 @@ reports and plots them."""
 import os.path as osp
 from typing import Callable, NamedTuple, Tuple
 
-from . import detection, pretrain, report
+from . import detection, finetune, pretrain, report
 from .common import key_of
 
 
@@ -77,4 +77,11 @@ STUDIES = dict(
                    pretrain.PRETRAIN_SETTINGS,
                    lambda a, r: report.pretrain_report(r, a.settings[0]),
                    _pretrain_plots),
+    finetune_pilot=Study(
+        finetune.pilot_plan, 'finetune.json', finetune.FINETUNE_SETTINGS,
+        lambda a, r: report.finetune_pilot_report(r, a.settings[0]),
+        pilot=True),
+    finetune=Study(finetune.finetune_plan, 'finetune.json',
+                   finetune.FINETUNE_SETTINGS,
+                   lambda a, r: report.finetune_report(r, a.settings[0])),
 )

@@ -5,11 +5,12 @@ import os.path as osp
 import statistics
 
 from mmnetaug.utils.run_env import check_pairable
-from . import detection, pretrain
+from . import detection, finetune, pretrain
 from .common import find, mean_std, pm, safe, score
 from .worker import setting_spec
 
-ARM_NAMES = dict(**detection.ARM_NAMES, **pretrain.ARM_NAMES)
+ARM_NAMES = dict(**detection.ARM_NAMES, **pretrain.ARM_NAMES,
+                 **finetune.ARM_NAMES)
 
 
 def unfinished(work_dir, runs) -> list:
@@ -288,3 +289,47 @@ def pretrain_pilot_report(results, running=()) -> str:
             verdicts.append(f'- {setting} (S = {unit} epochs): ' +
                             '; '.join(parts))
     return '\n'.join(lines + list(running) + [''] + verdicts)
+
+
+def finetune_pilot_report(results, setting) -> str:
+    """The baseline-pretrained baseline at F, 2F and 4F: is F near
+    saturation (F to 4F gains at most 0.02 mAP)?"""
+    unit = finetune.FINETUNE_SETTINGS[setting]['unit']
+    runs = {m: find(results, setting, 'baseline_from_baseline', 0.35,
+                    m * unit).get(0) for m in (1, 2, 4)}
+    lines = ['| epochs | mAP | curve (epoch: mAP) | core-s / epoch |',
+             '| --- ' * 4 + '|']
+    for m, run in runs.items():
+        if run:
+            curve = ', '.join(f'{e}: {v:.3f}'
+                              for e, v in run['curve'].items())
+            lines.append(f'| {run["epochs"]} ({m}F) | {score(run):.3f} | '
+                         f'{curve} | '
+                         f'{run["core_seconds"] / run["epochs"]:.1f} |')
+    if runs[1] and runs[4]:
+        gain = score(runs[4]) - score(runs[1])
+        lines += ['', f'- F = {unit} epochs: F->4F {gain:+.3f} mAP '
+                  f'({"near saturation" if gain <= 0.02 else "not yet"})']
+    return '\n'.join(lines)
+
+
+def finetune_report(results, setting) -> str:
+    """(f1)-(f3) of the fine-tuning study; each row's core-hours are the
+    fine-tuning's (the pretraining's are in the pretraining report)."""
+    unit = finetune.FINETUNE_SETTINGS[setting]['unit']
+
+    def at(arm, mult=1):
+        return (arm, 0.35, round(mult * unit))
+
+    base = at('baseline_from_baseline')
+    comparisons = [
+        ('(f1) NetAug pretraining alone', at('baseline_from_netaug'), base),
+        ('(f2) NetAug fine-tuning alone', at('netaug_from_baseline'), base),
+        ('(f3) both - baseline F', at('netaug_from_netaug'), base),
+        ('(f3) both - baseline 4F', at('netaug_from_netaug'),
+         at('baseline_from_baseline', 4)),
+        ('KD + NetAug-pretrained, NetAug fine-tuning - baseline F',
+         at('netaug_from_kd_netaug'), base),
+        ('pretraining: baseline-pretrained - from scratch', base,
+         at('scratch'))]
+    return paired_report(results, setting, unit, comparisons)

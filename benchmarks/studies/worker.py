@@ -31,11 +31,11 @@ from mmengine.runner import Runner
 
 from mmnetaug.utils.run_env import (check_pairable, environment_mismatch,
                                     run_environment)
-from . import detection, pretrain
+from . import detection, finetune, pretrain
 from .common import (ROOT, boot_id, claim_alive, key_of, locked_results,
                      score, work_dir_of)
 
-TASKS = (detection, pretrain)
+TASKS = (detection, pretrain, finetune)
 
 
 def task_of(setting):
@@ -49,14 +49,14 @@ def task_of(setting):
 def setting_spec(setting) -> dict:
     """A setting's entry, whichever study declares it."""
     for table in (detection.SETTINGS, detection.PAIRS,
-                  pretrain.PRETRAIN_SETTINGS):
+                  pretrain.PRETRAIN_SETTINGS, finetune.FINETUNE_SETTINGS):
         if setting in table:
             return table[setting]
     raise KeyError(setting)
 
 
 def is_netaug(arm) -> bool:
-    return detection.is_netaug(arm) or pretrain.is_netaug(arm)
+    return any(task.is_netaug(arm) for task in TASKS)
 
 
 class OutOfTime(RuntimeError):
@@ -258,6 +258,12 @@ def keep_weights(cfg: Config, work_dir: str, key: str, kept_dir) -> None:
                weights + '.tmp')
     os.replace(weights + '.tmp', weights)
     shutil.copyfile(osp.join(work_dir, osp.basename(cfg.filename)), config)
+    # a NetAug run's base network, as its hook exported it: what a
+    # baseline detector starts from
+    export = osp.join(work_dir, 'export', osp.basename(cfg.filename))
+    if osp.exists(export[:-len('.py')] + '.pth'):
+        shutil.copyfile(export[:-len('.py')] + '.pth',
+                        weights[:-len('.pth')] + '_base.pth')
 
 
 def train_run(args, run) -> dict:
@@ -286,7 +292,7 @@ def train_run(args, run) -> dict:
         with open(progress.configs_path) as f:
             for line in f:
                 configs += json.loads(line)['configs']
-    if task is pretrain:
+    if task is pretrain:  # a classifier: no input size in its config
         size, per_epoch = (task.input_size(setting),
                            task.images_per_epoch(setting))
     else:

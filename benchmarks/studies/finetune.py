@@ -1,0 +1,134 @@
+"""The fine-tuning studies, as data (issue 30, part 2): detectors on the
+from-scratch ladder's task (``configs/fashion/``) initialised from the
+pretraining study's runs of the same seed, as the paper's detectors start
+from ImageNet-pretrained backbones.
+
+* ``finetune_pilot``: the baseline-pretrained baseline at F, 2F and 4F
+  (seed 0), validated every F/4: F is chosen as the shortest schedule
+  whose F-to-4F gain is at most 0.02 mAP (or the closest that fits).
+* ``finetune``: at F, seeds paired (5 for the first two arms, 3 for the
+  others): {baseline-, NetAug-pretrained} x {baseline, NetAug fine-tuning},
+  KD + NetAug-pretrained with NetAug fine-tuning, from scratch (the
+  ladder's twin) for reference, and the baseline-pretrained baseline at 4F
+  (3 seeds). Answers (f1)-(f4) in ``report.finetune_report``.
+
+Arms are named ``<fine-tuning>_from_<pretraining>``. A NetAug detector
+starts from the whole pretrained supernet (its output stages take their
+leading slice), a baseline detector from the pretrained run's base network
+(the export of a NetAug supernet).
+"""
+from . import detection, pretrain
+from .common import key_of
+
+DETECTION_SETTING = '3-8 items 14-40px, 96px, x0.35, neck 32'
+# arm: (fine-tuning, pretraining arm or None for from scratch)
+ARMS = {
+    'baseline_from_baseline': ('baseline', 'baseline'),
+    'baseline_from_netaug': ('baseline', 'netaug'),
+    'netaug_from_baseline': ('netaug', 'baseline'),
+    'netaug_from_netaug': ('netaug', 'netaug'),
+    'netaug_from_kd_netaug': ('netaug', 'kd_netaug'),
+    'scratch': ('baseline', None),
+}
+ARM_NAMES = {
+    'baseline_from_baseline': 'baseline-pretrained, baseline fine-tuning',
+    'baseline_from_netaug': 'NetAug-pretrained, baseline fine-tuning',
+    'netaug_from_baseline': 'baseline-pretrained, NetAug fine-tuning',
+    'netaug_from_netaug': 'NetAug-pretrained, NetAug fine-tuning',
+    'netaug_from_kd_netaug': 'KD + NetAug-pretrained, NetAug fine-tuning',
+    'scratch': 'from scratch (the ladder\'s twin)',
+}
+
+# name: the pretraining setting whose runs initialise the detectors, the
+# detection setting, F (epochs of 512 images; the pilot's first guess
+# until it measures the F-to-4F gain), cost by arm (core-s an epoch)
+FINETUNE_SETTINGS = {
+    'pasted items, 96 px, from plain items, 32 px': dict(
+        pretrain='plain items, 32 px', detection=DETECTION_SETTING,
+        widen=0.35, unit=20,
+        cost=dict(baseline_from_baseline=5.5, baseline_from_netaug=5.5,
+                  netaug_from_baseline=14.8, netaug_from_netaug=14.8,
+                  netaug_from_kd_netaug=14.8, scratch=5.5)),
+}
+NETAUG_ARMS = tuple(a for a, (ft, _) in ARMS.items() if ft == 'netaug')
+
+
+def owns(setting) -> bool:
+    return setting in FINETUNE_SETTINGS
+
+
+def is_netaug(arm) -> bool:
+    return arm in NETAUG_ARMS
+
+
+def pretrained_weights(args, setting, arm, seed):
+    """The kept weights a fine-tuning arm starts from (None: scratch): the
+    pretraining run of the same seed at its S; its base network (export)
+    for a baseline detector that starts from a NetAug supernet."""
+    finetuning, source = ARMS[arm]
+    if source is None:
+        return None
+    s = FINETUNE_SETTINGS[setting]
+    pre = pretrain.PRETRAIN_SETTINGS[s['pretrain']]
+    key = key_of(s['pretrain'], source, pre['widen'], pre['unit'], seed)
+    _, weights = pretrain.kept_files(getattr(args, 'kept_dir', None), key)
+    if finetuning == 'baseline' and pretrain.is_netaug(source):
+        return weights[:-len('.pth')] + '_base.pth'
+    return weights
+
+
+def run_options(args, run) -> tuple:
+    s = FINETUNE_SETTINGS[run['setting']]
+    det = detection.SETTINGS[s['detection']]
+    finetuning, _ = ARMS[run['arm']]
+    options = {**det['options'], **detection.model_options(run['widen'],
+                                                           det['neck']),
+               **detection.schedule_options(run['epochs'],
+                                            max(1, run['val_every']),
+                                            args.ckpt_every)}
+    weights = pretrained_weights(args, run['setting'], run['arm'],
+                                 run['seed'])
+    if weights is not None:
+        # replaces the config's (None, or NetAug's reference init)
+        options['model.backbone.init_cfg'] = dict(
+            _delete_=True, type='Pretrained', checkpoint=weights,
+            prefix='backbone.')
+    return detection.CONFIGS[finetuning], options
+
+
+input_size = detection.input_size
+images_per_epoch = detection.images_per_epoch
+scores = detection.scores
+
+
+# ---- plans --------------------------------------------------------------
+def pilot_plan(args, results) -> list:
+    """The baseline-pretrained baseline at F, 2F and 4F, seed 0."""
+    setting = args.settings[0]
+    s = FINETUNE_SETTINGS[setting]
+    return [dict(setting=setting, arm='baseline_from_baseline',
+                 widen=s['widen'], epochs=m * s['unit'], seed=0,
+                 val_every=max(1, s['unit'] // 4), phase=0)
+            for m in (1, 2, 4)]
+
+
+def finetune_plan(args, results) -> list:
+    setting = args.settings[0]
+    s = FINETUNE_SETTINGS[setting]
+    unit, widen = s['unit'], s['widen']
+    five, three = args.seeds, args.seeds[:3]
+
+    def add(arm, mult, seeds, phase=1):
+        return [dict(setting=setting, arm=arm, widen=widen,
+                     epochs=round(mult * unit), seed=seed,
+                     val_every=max(1, unit // 4), phase=phase)
+                for seed in seeds]
+
+    runs = (add('baseline_from_baseline', 1, five, 0) +
+            add('netaug_from_netaug', 1, five, 0) +
+            add('baseline_from_netaug', 1, three) +
+            add('netaug_from_baseline', 1, three) +
+            add('netaug_from_kd_netaug', 1, three) +
+            add('scratch', 1, three) +
+            add('baseline_from_baseline', 4, three))
+    return runs
