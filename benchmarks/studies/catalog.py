@@ -17,12 +17,24 @@ class Study(NamedTuple):
     paired_with: Tuple[Callable, ...] = ()  # other plans its runs pair with
 
 
-def _pilot_report(args, results):
+def _running(args, results, plan, **kwargs):
+    """Table lines of a pilot's planned runs that have not finished."""
     todo = [dict(r, key=key_of(r['setting'], r['arm'], r['widen'],
                                r['epochs'], r['seed']))
-            for r in detection.pilot_plan(args, results)]
-    return report.pilot_report(results, report.unfinished(
-        args.work_dir, [r for r in todo if r['key'] not in results['runs']]))
+            for r in plan(args, results)]
+    return report.unfinished(
+        args.work_dir, [r for r in todo if r['key'] not in results['runs']],
+        **kwargs)
+
+
+def _pilot_report(args, results):
+    return report.pilot_report(results, _running(args, results,
+                                                 detection.pilot_plan))
+
+
+def _pretrain_pilot_report(args, results):
+    return report.pretrain_pilot_report(results, _running(
+        args, results, pretrain.pilot_plan, train_top1=True))
 
 
 def _detection_plots(png=None, setting=None):
@@ -71,7 +83,7 @@ STUDIES = dict(
                 _detection_plots('ladder_yolox.png', detection.YOLOX_PAIR)),
     pretrain_pilot=Study(pretrain.pilot_plan, 'pretrain.json',
                          pretrain.PRETRAIN_SETTINGS,
-                         lambda a, r: report.pretrain_pilot_report(r),
+                         _pretrain_pilot_report,
                          _pretrain_plots, pilot=True),
     pretrain=Study(pretrain.pretrain_plan, 'pretrain.json',
                    pretrain.PRETRAIN_SETTINGS,

@@ -13,9 +13,10 @@ ARM_NAMES = dict(**detection.ARM_NAMES, **pretrain.ARM_NAMES,
                  **finetune.ARM_NAMES)
 
 
-def unfinished(work_dir, runs) -> list:
+def unfinished(work_dir, runs, train_top1=False) -> list:
     """Lines for planned runs not finished yet: epochs done and the curve
-    so far, from their progress files."""
+    so far, from their progress files (and, for a classifier, its last
+    epoch's training top-1)."""
     lines = []
     for run in runs:
         path = osp.join(work_dir, safe(run['key']), 'progress.json')
@@ -30,9 +31,12 @@ def unfinished(work_dir, runs) -> list:
         curve = ', '.join(f'{e}: {v.get("bbox_mAP", v.get("top1")):.3f}'
                           for e, v in sorted(p['val'].items(),
                                              key=lambda x: int(x[0])))
+        train = (f' {p["epochs"][str(done)].get("train_top1", 0.0):.2f} |'
+                 if train_top1 else '')
         lines.append(f'| {run["setting"]} | {ARM_NAMES[run["arm"]]} '
                      f'x{run["widen"]} (running: {done} of) | '
-                     f'{run["epochs"]} | - | {curve} | {cpu / done:.1f} |')
+                     f'{run["epochs"]} | - | {curve} |{train} '
+                     f'{cpu / done:.1f} |')
     return lines
 
 
