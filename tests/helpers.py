@@ -1,5 +1,6 @@
 """Tiny training set-ups shared by the engine tests."""
 import gzip
+import importlib.util
 import os
 import os.path as osp
 
@@ -81,3 +82,12 @@ def write_fashion_root(root, train, test, gz=(True, False)):
         write_idx(osp.join(root, f'{prefix}-labels-idx1-ubyte'), labels,
                   zipped)
     return root
+
+
+def load_tool(name):
+    """``tools/<name>.py`` as a module (its ``main(argv)`` runs in-process)."""
+    spec = importlib.util.spec_from_file_location(
+        f'_tools_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,7 +2,6 @@
 ``--resume`` and ``load_from`` with one line that names the file and what is
 wrong (truncated, not a checkpoint, refused by safe loading), not with a
 ``torch.load`` traceback. Real runs, in-process through ``main(argv)``."""
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -15,7 +14,7 @@ import pytest
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from helpers import shapes_data, tiny_cfg
+from helpers import load_tool, shapes_data, tiny_cfg
 from mmnetaug.checkpoint_loading import CheckpointError
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -23,14 +22,6 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 class Foreign:
     """An object outside the allow-list, as a foreign checkpoint may hold."""
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_tools_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _good(path):
@@ -81,7 +72,7 @@ def test_export(tiny, tmp_path, kind):
     path, words = make_bad(tmp_path, kind)
     out = tmp_path / 'export'
     with pytest.raises(SystemExit) as exc_info:
-        _tool('export').main([tiny, path, '--out-dir', str(out)])
+        load_tool('export').main([tiny, path, '--out-dir', str(out)])
     assert_one_line(exc_info, path, words)
     assert not out.exists() or not os.listdir(out)
 
@@ -90,7 +81,7 @@ def test_export(tiny, tmp_path, kind):
 def test_test(tiny, tmp_path, kind):
     path, words = make_bad(tmp_path, kind)
     with pytest.raises(SystemExit) as exc_info:
-        _tool('test').main([tiny, path, '--work-dir', str(tmp_path / 'w')])
+        load_tool('test').main([tiny, path, '--work-dir', str(tmp_path / 'w')])
     assert_one_line(exc_info, path, words)
 
 
@@ -98,7 +89,7 @@ def test_test(tiny, tmp_path, kind):
 def test_train_resume(tiny, tmp_path, kind):
     path, words = make_bad(tmp_path, kind)
     with pytest.raises(SystemExit) as exc_info:
-        _tool('train').main(
+        load_tool('train').main(
             [tiny, '--work-dir', str(tmp_path / 'w'), '--resume', path])
     assert_one_line(exc_info, path, words)
     assert not osp.exists(tmp_path / 'w' / 'epoch_1.pth')
@@ -108,7 +99,7 @@ def test_train_resume(tiny, tmp_path, kind):
 def test_train_load_from(tiny, tmp_path, kind):
     path, words = make_bad(tmp_path, kind)
     with pytest.raises(SystemExit) as exc_info:
-        _tool('train').main([
+        load_tool('train').main([
             tiny, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
             f'load_from={path}'
         ])

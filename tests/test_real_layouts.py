@@ -14,7 +14,6 @@ its base detector at the end, and ``tools/test.py`` tests the export.
 Marked ``real_layout`` (``pytest -m real_layout`` runs them alone); they
 run in ``.ci/run`` with the rest.
 """
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from mmengine.config import Config
 
 import mmdet
+from helpers import load_tool
 from real_layouts import write_coco, write_voc
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -52,14 +52,6 @@ CONFIGS = [
     ('rtmdet/baseline_rtmdet_tiny_coco.py',
      {'custom_hooks.1.switch_epoch': 1}),
 ]
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_real_layout_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -117,8 +109,9 @@ def test_shipped_config_trains_validates_and_exports(config, extra,
     cfg = Config.fromfile(path)
     work_dir = str(data_dir / 'work_dirs' / osp.splitext(
         osp.basename(config))[0])
-    runner = _tool('train').main([path, '--work-dir', work_dir,
-                                  '--cfg-options', *_schedule(cfg, extra)])
+    runner = load_tool('train').main(
+        [path, '--work-dir', work_dir, '--cfg-options',
+         *_schedule(cfg, extra)])
     assert runner.iter > 0
     key = _metric_keys(cfg)
     assert runner.message_hub.get_scalar(f'val/{key}') is not None
@@ -132,9 +125,9 @@ def test_shipped_config_trains_validates_and_exports(config, extra,
     assert export['max_abs_diff'] <= 1e-5
     options = [o for o in _schedule(cfg, {}) if o.startswith(
         ('test_dataloader', 'model.test_cfg', 'randomness'))]
-    metrics = _tool('test').main([export['config'], export['checkpoint'],
-                                  '--work-dir', work_dir + '_test',
-                                  '--cfg-options', *options])
+    metrics = load_tool('test').main(
+        [export['config'], export['checkpoint'], '--work-dir',
+         work_dir + '_test', '--cfg-options', *options])
     assert key in metrics
 
 

@@ -2,7 +2,6 @@
 ``torch.load`` (weights_only) on for everything but what mmengine's
 checkpoints hold, and resume / load_from / tools/test.py / tools/export.py
 work under it. The SSDHead fix says when it is used."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -13,7 +12,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import Runner
 
-from helpers import shapes_data, tiny_cfg
+from helpers import load_tool, shapes_data, tiny_cfg
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -82,14 +81,6 @@ def test_import_keeps_safe_loading_for_other_objects(tmp_path):
     assert lines.index(notices[0]) > lines.index('getattr.pth refused')
 
 
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_tools_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_resume_load_from_test_and_export_under_weights_only(
         tmp_path, monkeypatch):
     # torch's default (weights_only=True) in force, whatever the shell says
@@ -129,12 +120,12 @@ def test_resume_load_from_test_and_export_under_weights_only(
     cfg_path = str(tmp_path / 'tiny.py')
     tiny_cfg(data_root, tmp_path / 't', epochs=1, custom_hooks=hooks).dump(
         cfg_path)
-    metrics = _tool('test').main([
+    metrics = load_tool('test').main([
         cfg_path, ckpt, '--cfg-options', 'model.test_cfg.score_thr=0',
         'model.test_cfg.conf_thr=0'
     ])
     assert 'coco/bbox_mAP' in metrics
-    result = _tool('export').main(
+    result = load_tool('export').main(
         [cfg_path, ckpt, '--out-dir', str(tmp_path / 'export')])
     assert result['max_abs_diff'] <= 1e-5
     assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' not in os.environ

@@ -542,3 +542,22 @@ def test_fine_tuning_starts_each_arm_from_its_pretraining_run(tmp_path):
     cfg, init = options('scratch')
     assert init is None and cfg.train_cfg.max_epochs == s['unit']
     assert cfg.model.backbone.widen_factor == 0.35
+
+
+def test_the_pretraining_pilot_keeps_the_run_the_study_shares():
+    """The pilot's baseline at S is the study's (seed 0, same key): it
+    keeps its weights for fine-tuning as the study's runs at S do."""
+    args = argparse.Namespace(settings=list(pretrain.PRETRAIN_SETTINGS),
+                              seeds=[0])
+    pilot = pretrain.pilot_plan(args, dict(runs={}))
+    kept = {(r['setting'], r['arm'], r['epochs']) for r in pilot
+            if r['keep']}
+    assert kept == {(s, 'baseline', spec['unit']) for s, spec in
+                    pretrain.PRETRAIN_SETTINGS.items()}
+    study = pretrain.pretrain_plan(argparse.Namespace(
+        settings=[PRE], seeds=[0]), dict(runs={}))
+    shared = [r for r in study if (r['setting'], r['arm'], r['epochs'],
+                                   r['seed']) == (PRE, 'baseline',
+                                                  pretrain.PRETRAIN_SETTINGS[
+                                                      PRE]['unit'], 0)]
+    assert len(shared) == 1 and shared[0]['keep']

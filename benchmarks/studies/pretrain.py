@@ -136,7 +136,8 @@ def scores(final: dict, curve: dict, progress: dict) -> dict:
 # ---- plans --------------------------------------------------------------
 def pilot_plan(args, results) -> list:
     """Per setting: the tiny baseline at S and 2S and the wide one at S,
-    validated every S/4 epochs."""
+    validated every S/4 epochs. The baseline at S is also the study's
+    (seed 0), so it keeps its weights as the study's does."""
     runs = []
     for setting in args.settings:
         s = PRETRAIN_SETTINGS[setting]
@@ -146,7 +147,8 @@ def pilot_plan(args, results) -> list:
                                  ('baseline', s['widen'], 1)):
             runs.append(dict(setting=setting, arm=arm, widen=widen,
                              epochs=mult * unit, seed=0,
-                             val_every=max(1, unit // 4), phase=0))
+                             val_every=max(1, unit // 4), phase=0,
+                             keep=(arm, mult) == ('baseline', 1)))
     return runs
 
 

@@ -69,7 +69,10 @@ env_cfg = dict(cudnn_benchmark=False,
                mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
                dist_cfg=dict(backend='nccl'))
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+# one global name, as mmdet's and mmpretrain's runtimes: mmengine hands the
+# latest visualizer to hooks by name, across runners of one process
+visualizer = dict(type='Visualizer', vis_backends=vis_backends,
+                  name='visualizer')
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None

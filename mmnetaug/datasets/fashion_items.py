@@ -23,9 +23,8 @@ from torch.utils.data import Dataset
 
 from ..registry import DATASETS
 from .pasted_objects import (FASHION_MNIST_CLASSES, FASHION_MNIST_ROOT,
-                             PIXEL_THRESHOLD, SPLIT_FILES, _crop_to_content,
-                             _tint, load_items, missing_files_message,
-                             paste_item)
+                             PIXEL_THRESHOLD, _crop_to_content, _tint,
+                             checked_split, load_items, paste_item)
 from .procedural_shapes import draw_background
 
 MODES = ('plain', 'pasted')
@@ -74,14 +73,7 @@ class FashionItemsDataset(Dataset):
                 f'{name}: need 4 <= min_size <= max_size <= img_size, got '
                 f'min_size={min_size}, max_size={max_size}, '
                 f'img_size={img_size}')
-        split = split or ('test' if test_mode else 'train')
-        if split not in SPLIT_FILES:
-            raise ValueError(f"{name}: split must be 'train' or 'test', got "
-                             f'{split!r}')
-        message = missing_files_message(data_root, split)
-        if message:  # at once, not at the first image
-            raise FileNotFoundError(message.replace('PastedObjectsDataset',
-                                                    name))
+        split = checked_split(name, data_root, split, test_mode)
         self.mode, self.img_size, self.item_size = mode, img_size, item_size
         self.pad, self.min_size, self.max_size = pad, min_size, max_size
         self.seed, self.split, self.test_mode = seed, split, test_mode

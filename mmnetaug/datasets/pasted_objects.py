@@ -43,18 +43,34 @@ def _find(data_root: str, name: str) -> Optional[str]:
     return None
 
 
-def missing_files_message(data_root: str, split: str) -> Optional[str]:
+def missing_files_message(data_root: str, split: str,
+                          name: str = 'PastedObjectsDataset'
+                          ) -> Optional[str]:
     """What is wrong with ``data_root`` for ``split``, or None if fine."""
     missing = [n for n in SPLIT_FILES[split] if not _find(data_root, n)]
     if not missing:
         return None
-    return (f'PastedObjectsDataset: data_root {data_root!r} lacks '
+    return (f'{name}: data_root {data_root!r} lacks '
             f'{", ".join(missing)} (or .gz) for the {split} split. On Debian '
             'or Ubuntu: `sudo apt-get install dataset-fashion-mnist` (puts '
             f'them in {FASHION_MNIST_ROOT}; tools/install_deps.sh does it '
             'when run as root), or point data_root at a folder with the four '
             'Fashion-MNIST IDX files, e.g. --cfg-options '
             'train_dataloader.dataset.data_root=/path/to/fashion-mnist')
+
+
+def checked_split(name: str, data_root: str, split: Optional[str],
+                  test_mode: bool) -> str:
+    """The split a dataset reads (the test split for validation by
+    default), its files checked at once rather than at the first image."""
+    split = split or ('test' if test_mode else 'train')
+    if split not in SPLIT_FILES:
+        raise ValueError(f"{name}: split must be 'train' or 'test', got "
+                         f'{split!r}')
+    message = missing_files_message(data_root, split, name)
+    if message:
+        raise FileNotFoundError(message)
+    return split
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -209,13 +225,7 @@ class PastedObjectsDataset(BaseDetDataset):
             raise ValueError(
                 f'{name}: classes must be distinct names from '
                 f'{FASHION_MNIST_CLASSES}, got {tuple(classes)}')
-        split = split or ('test' if test_mode else 'train')
-        if split not in SPLIT_FILES:
-            raise ValueError(f"{name}: split must be 'train' or 'test', got "
-                             f'{split!r}')
-        message = missing_files_message(data_root, split)
-        if message:  # at once, not at the first image
-            raise FileNotFoundError(message)
+        split = checked_split(name, data_root, split, test_mode)
         self.num_images = num_images
         self.seed = seed
         self.split = split
