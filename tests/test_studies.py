@@ -561,3 +561,15 @@ def test_the_pretraining_pilot_keeps_the_run_the_study_shares():
                                                   pretrain.PRETRAIN_SETTINGS[
                                                       PRE]['unit'], 0)]
     assert len(shared) == 1 and shared[0]['keep']
+
+
+def test_stop_by_is_the_next_occurrence_of_the_time():
+    """A session that runs past midnight gives tomorrow's time."""
+    import time
+    evening = time.mktime((2026, 12, 6, 23, 30, 0, 0, 0, -1))
+    deadline = worker.parse_stop_by('00:45', now=evening)
+    assert time.localtime(deadline)[:5] == (2026, 12, 7, 0, 45)
+    deadline = worker.parse_stop_by('23:50', now=evening)
+    assert time.localtime(deadline)[:5] == (2026, 12, 6, 23, 50)
+    with pytest.raises(SystemExit, match='HH:MM'):
+        worker.parse_stop_by('quarter past')

@@ -386,8 +386,10 @@ def schedule(todo, results, work_dir, deadline=None, wall_factor=1.15,
         -estimate_core_seconds(results, r)))
 
 
-def parse_stop_by(text):
-    """``--stop-by HH:MM`` (local time, today) as epoch seconds."""
+def parse_stop_by(text, now=None):
+    """``--stop-by HH:MM`` (local time) as epoch seconds: its next
+    occurrence, today or, once passed, tomorrow (a session that runs past
+    midnight)."""
     if text is None:
         return None
     try:
@@ -395,12 +397,14 @@ def parse_stop_by(text):
     except ValueError:
         raise SystemExit(f'--stop-by {text!r}: give a local time as HH:MM, '
                          'e.g. --stop-by 16:50') from None
-    today = time.localtime()
+    now = time.time() if now is None else now
+    today = time.localtime(now)
     deadline = time.mktime(today[:3] + (clock.tm_hour, clock.tm_min, 0) +
-                           today[6:])
-    if deadline <= time.time():
-        raise SystemExit(f'--stop-by {text}: that time has passed today; '
-                         'give a later one')
+                           (0, 0, -1))
+    if deadline <= now:
+        tomorrow = time.localtime(now + 24 * 3600)
+        deadline = time.mktime(tomorrow[:3] +
+                               (clock.tm_hour, clock.tm_min, 0) + (0, 0, -1))
     return deadline
 
 
