@@ -573,3 +573,20 @@ def test_stop_by_is_the_next_occurrence_of_the_time():
     assert time.localtime(deadline)[:5] == (2026, 12, 6, 23, 50)
     with pytest.raises(SystemExit, match='HH:MM'):
         worker.parse_stop_by('quarter past')
+
+
+def test_the_pretraining_pilot_tries_2s_where_s_is_not_converged():
+    """S to 2S gaining 0.3 points or more: the baseline at 4S and the wide
+    one at 2S join, so that 2S can be judged as S."""
+    unit = pretrain.PRETRAIN_SETTINGS[PRE]['unit']
+    args = argparse.Namespace(settings=[PRE], seeds=[0])
+
+    def planned(s_top1, two_s_top1):
+        runs = {**_pre_run('baseline', 0.35, unit, top1=s_top1),
+                **_pre_run('baseline', 0.35, 2 * unit, top1=two_s_top1)}
+        return {(r['arm'], r['epochs'] // unit)
+                for r in pretrain.pilot_plan(args, dict(runs=runs))}
+
+    base = {('baseline', 1), ('baseline', 2), ('wide', 1)}
+    assert planned(91.0, 91.2) == base
+    assert planned(90.25, 91.70) == base | {('baseline', 4), ('wide', 2)}

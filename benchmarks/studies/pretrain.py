@@ -134,17 +134,27 @@ def scores(final: dict, curve: dict, progress: dict) -> dict:
 
 
 # ---- plans --------------------------------------------------------------
+CONVERGED_GAIN = 0.3  # top-1 points from S to 2S: converged at S below
+
+
 def pilot_plan(args, results) -> list:
     """Per setting: the tiny baseline at S and 2S and the wide one at S,
-    validated every S/4 epochs. The baseline at S is also the study's
-    (seed 0), so it keeps its weights as the study's does."""
+    validated every S/4 epochs. Where S is not converged (S to 2S gains
+    0.3 points or more), 2S is tried as S: the baseline at 4S and the wide
+    one at 2S join. The baseline at S is also the study's (seed 0), so it
+    keeps its weights as the study's does."""
     runs = []
     for setting in args.settings:
         s = PRETRAIN_SETTINGS[setting]
-        unit = s['unit']
-        for arm, widen, mult in (('baseline', s['widen'], 2),
-                                 ('wide', s['wide'], 1),
-                                 ('baseline', s['widen'], 1)):
+        unit, tiny = s['unit'], s['widen']
+        plan = [('baseline', tiny, 2), ('wide', s['wide'], 1),
+                ('baseline', tiny, 1)]
+        at = {m: results['runs'].get(key_of(setting, 'baseline', tiny,
+                                            m * unit, 0)) for m in (1, 2)}
+        if at[1] and at[2] and \
+                at[2]['top1'] - at[1]['top1'] >= CONVERGED_GAIN:
+            plan += [('baseline', tiny, 4), ('wide', s['wide'], 2)]
+        for arm, widen, mult in plan:
             runs.append(dict(setting=setting, arm=arm, widen=widen,
                              epochs=mult * unit, seed=0,
                              val_every=max(1, unit // 4), phase=0,

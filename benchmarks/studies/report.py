@@ -245,12 +245,14 @@ def variants_report(results, setting) -> str:
 
 def pretrain_pilot_runs(results) -> dict:
     """``results`` with the pretraining pilot's runs only (seed 0, the
-    baselines at S and 2S), not the study's at the same schedules."""
+    baselines at S, 2S, 4S and the wide one at S, 2S), not the study's at
+    the same schedules."""
     def pilot(r):
         s = pretrain.PRETRAIN_SETTINGS.get(r['setting'])
         return s is not None and r['seed'] == 0 and any(
             (r['arm'], r['epochs']) == (arm, m * s['unit'])
-            for arm, m in (('baseline', 1), ('baseline', 2), ('wide', 1)))
+            for arm, m in (('baseline', 1), ('baseline', 2),
+                           ('baseline', 4), ('wide', 1), ('wide', 2)))
     return dict(results, runs={k: r for k, r in results['runs'].items()
                                if pilot(r)})
 
@@ -273,25 +275,29 @@ def pretrain_pilot_report(results, running=()) -> str:
                 f'| {setting} | {ARM_NAMES[run["arm"]]} x{run["widen"]} | '
                 f'{run["epochs"]} | {run["top1"]:.2f} | {curve} | '
                 f'{train:.2f} | {run["core_seconds"] / run["epochs"]:.0f} |')
-        tiny = {m: find(results, setting, 'baseline', s['widen'],
-                        m * unit).get(0) for m in (1, 2)}
-        wide = find(results, setting, 'wide', s['wide'], unit).get(0)
-        parts = []
-        if tiny[1] and tiny[2]:
-            gain = tiny[2]['top1'] - tiny[1]['top1']
-            parts.append(f'tiny S->2S {gain:+.2f} points '
-                         f'({"converged" if gain < 0.3 else "not converged"}'
-                         ' at S)')
-        if tiny[1] and wide:
-            gap = wide['top1'] - tiny[1]['top1']
-            train = [r['train_top1'][str(unit)] for r in (wide, tiny[1])]
-            limited = gap >= 1.0 and train[0] > train[1]
-            parts.append(f'wide - tiny at S {gap:+.2f} points, train top-1 '
-                         f'{train[0] - train[1]:+.2f} '
-                         f'({"capacity-limited" if limited else "not"})')
-        if parts:
-            verdicts.append(f'- {setting} (S = {unit} epochs): ' +
-                            '; '.join(parts))
+        for m, name in ((1, 'S'), (2, '2S')):
+            tiny = {k: find(results, setting, 'baseline', s['widen'],
+                            k * m * unit).get(0) for k in (1, 2)}
+            wide = find(results, setting, 'wide', s['wide'],
+                        m * unit).get(0)
+            parts = []
+            if tiny[1] and tiny[2]:
+                gain = tiny[2]['top1'] - tiny[1]['top1']
+                verdict = ('converged' if gain < pretrain.CONVERGED_GAIN
+                           else 'not converged')
+                parts.append(f'tiny {name}->{2 * m}S {gain:+.2f} points '
+                             f'({verdict} at {name})')
+            if tiny[1] and wide:
+                gap = wide['top1'] - tiny[1]['top1']
+                ends = str(m * unit)
+                train = [r['train_top1'][ends] for r in (wide, tiny[1])]
+                limited = gap >= 1.0 and train[0] > train[1]
+                parts.append(f'wide - tiny at {name} {gap:+.2f} points, '
+                             f'train top-1 {train[0] - train[1]:+.2f} '
+                             f'({"capacity-limited" if limited else "not"})')
+            if parts:
+                verdicts.append(f'- {setting}, S = {unit} epochs: ' +
+                                '; '.join(parts))
     return '\n'.join(lines + list(running) + [''] + verdicts)
 
 
