@@ -278,11 +278,11 @@ def run_options(args, run) -> tuple:
                     **VARIANTS.get(arm, (None, {}))[1]}
 
 
-def input_size(cfg) -> int:
+def input_size(setting, cfg) -> int:
     return cfg.get('input_size', cfg.get('img_scale', (96, 96)))[0]
 
 
-def images_per_epoch(cfg) -> int:
+def images_per_epoch(setting, cfg) -> int:
     dataset = cfg.train_dataloader.dataset
     while 'dataset' in dataset:  # YOLOX: MultiImageMixDataset
         dataset = dataset.dataset

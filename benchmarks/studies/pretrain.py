@@ -113,11 +113,11 @@ def run_options(args, run) -> tuple:
     return CONFIGS[run['arm']], options
 
 
-def input_size(setting) -> int:
+def input_size(setting, cfg=None) -> int:
     return PRETRAIN_SETTINGS[setting]['size']
 
 
-def images_per_epoch(setting) -> int:
+def images_per_epoch(setting, cfg=None) -> int:
     return PRETRAIN_SETTINGS[setting]['images']
 
 

@@ -292,12 +292,8 @@ def train_run(args, run) -> dict:
         with open(progress.configs_path) as f:
             for line in f:
                 configs += json.loads(line)['configs']
-    if task is pretrain:  # a classifier: no input size in its config
-        size, per_epoch = (task.input_size(setting),
-                           task.images_per_epoch(setting))
-    else:
-        size, per_epoch = task.input_size(cfg), task.images_per_epoch(cfg)
-    images = epochs * per_epoch
+    size = task.input_size(setting, cfg)
+    images = epochs * task.images_per_epoch(setting, cfg)
     macs = forward_macs(cfg, size, configs)
     per_image = macs['base'] + macs.get('wide_mean', 0)
     kd = teacher_macs(cfg, size)
