@@ -401,8 +401,10 @@ def test_the_pretraining_study_plans_figure_6s_row():
             **_pre_run('netaug', 0.35, unit, core_seconds=370.0),
             **_pre_run('teacher', 1.0, 4 * unit)}
     later = plan(runs)
-    assert {k[3] for k in later if k[:3] == ('baseline', 0.35,
-                                             round(3.7 * unit))} == {0, 1, 2}
+    # kept: fine-tuning's equal-cost control starts from it
+    assert {k[3] for k, keep in later.items()
+            if k[:3] == ('baseline', 0.35, round(3.7 * unit)) and keep} == {
+                0, 1, 2}
     for arm in ('kd', 'kd_netaug'):
         assert {k[3] for k, keep in later.items()
                 if k[:3] == (arm, 0.35, unit) and keep} == {0, 1, 2}
@@ -542,6 +544,69 @@ def test_fine_tuning_starts_each_arm_from_its_pretraining_run(tmp_path):
     cfg, init = options('scratch')
     assert init is None and cfg.train_cfg.max_epochs == s['unit']
     assert cfg.model.backbone.widen_factor == 0.35
+
+
+def _ft_run(arm, epochs, seed, mAP, core_seconds):
+    return {common.key_of(FT, arm, 0.35, epochs, seed): dict(
+        setting=FT, arm=arm, widen=0.35, epochs=epochs, seed=seed,
+        bbox_mAP=mAP, core_seconds=core_seconds, train_macs=1.0,
+        env=run_environment())}
+
+
+def test_the_equal_cost_control_spends_netaugs_core_hours(tmp_path):
+    """(f4): once NetAug's cost ratios are measured in pretraining (k) and
+    fine-tuning (k'), the baseline pretrained at kS (its kept weights)
+    and fine-tuned at k'F joins (3 seeds); the report weighs every arm by
+    pretraining plus fine-tuning and pairs the best arm with it."""
+    from studies import finetune, report
+    s = finetune.FINETUNE_SETTINGS[FT]
+    unit, pre_unit = s['unit'], pretrain.PRETRAIN_SETTINGS[PRE]['unit']
+    pre = {**_pre_run('baseline', 0.35, pre_unit, core_seconds=1000.0),
+           **_pre_run('netaug', 0.35, pre_unit, core_seconds=4000.0),
+           **_pre_run('baseline', 0.35, 4 * pre_unit, core_seconds=4000.0)}
+    out = tmp_path / 'finetune.json'
+    args = argparse.Namespace(settings=[FT], seeds=[0, 1, 2, 3, 4],
+                              cfg_options=None, ckpt_every=10,
+                              kept_dir=str(tmp_path), out=str(out))
+    runs = {**_ft_run('baseline_from_baseline', unit, 0, 0.20, 100.0),
+            **_ft_run('netaug_from_netaug', unit, 0, 0.25, 250.0)}
+
+    def control(results):
+        return {(r['epochs'], r['seed']) for r in
+                finetune.finetune_plan(args, results)
+                if r['arm'] == finetune.EQUAL_COST_ARM}
+
+    assert control(dict(runs=dict(runs))) == set()  # k unknown
+    with open(tmp_path / 'pretrain.json', 'w') as f:
+        json.dump(dict(runs=pre, cost_ratio={PRE: 4.0}), f)
+    assert control(dict(runs=dict(runs))) == {(round(2.5 * unit), s)
+                                              for s in range(3)}
+    run = dict(setting=FT, arm=finetune.EQUAL_COST_ARM, widen=0.35,
+               epochs=round(2.5 * unit), seed=0, val_every=5)
+    init = finetune.run_options(args, run)[1]['model.backbone.init_cfg']
+    assert init['checkpoint'] == osp.join(str(tmp_path), common.safe(
+        common.key_of(PRE, 'baseline', 0.35, 4 * pre_unit, 0)) + '.pth')
+
+    results = dict(runs={})
+    for seed, (b, n, c) in enumerate([(0.20, 0.25, 0.22), (0.21, 0.24, 0.23),
+                                      (0.19, 0.26, 0.20)]):
+        results['runs'].update({
+            **_ft_run('baseline_from_baseline', unit, seed, b, 100.0),
+            **_ft_run('netaug_from_netaug', unit, seed, n, 250.0),
+            **_ft_run(finetune.EQUAL_COST_ARM, round(2.5 * unit), seed, c,
+                      250.0)})
+    pre_all = dict(runs={}, cost_ratio={PRE: 4.0})
+    for seed in range(3):
+        for arm, mult, cs in (('baseline', 1, 1000.0), ('netaug', 1, 4000.0),
+                              ('baseline', 4, 4000.0)):
+            pre_all['runs'].update(_pre_run(arm, 0.35, mult * pre_unit,
+                                            seed, core_seconds=cs))
+    text = report.finetune_report(results, FT, pre_all)
+    f4 = [line for line in text.splitlines() if line.startswith('- (f4)')]
+    assert f4 and '+0.033' in f4[0] and 'wins 3/3' in f4[0], text
+    assert 'NetAug-pretrained, NetAug fine-tuning at ' \
+        f'{unit} epochs 1.18' in text  # (4000 + 250) / 3600
+    assert f"fine-tuning at k'F at {round(2.5 * unit)} epochs 1.18" in text
 
 
 def test_the_pretraining_pilot_keeps_the_run_the_study_shares():

@@ -95,5 +95,6 @@ STUDIES = dict(
         pilot=True),
     finetune=Study(finetune.finetune_plan, 'finetune.json',
                    finetune.FINETUNE_SETTINGS,
-                   lambda a, r: report.finetune_report(r, a.settings[0])),
+                   lambda a, r: report.finetune_report(
+                       r, a.settings[0], finetune.pretrain_results(a))),
 )

@@ -96,14 +96,16 @@ def score(run) -> float:
     return run['top1'] if 'top1' in run else run['bbox_mAP']
 
 
-def cost_ratio(results, setting, unit, widen) -> float:
-    """NetAug's core-seconds over the baseline's at S, fixed once from the
-    first seeds with both (so every seed gets the same kS)."""
+def cost_ratio(results, setting, unit, widen,
+               arms=('netaug', 'baseline')) -> float:
+    """NetAug's core-seconds over the baseline's at S (``arms``: their
+    names), fixed once from the first seeds with both (so every seed gets
+    the same kS)."""
     fixed = results.setdefault('cost_ratio', {})
     if setting in fixed:
         return fixed[setting]
-    na = find(results, setting, 'netaug', widen, unit)
-    ba = find(results, setting, 'baseline', widen, unit)
+    na = find(results, setting, arms[0], widen, unit)
+    ba = find(results, setting, arms[1], widen, unit)
     seeds = [k for k in na if k in ba]
     if not seeds:
         return None

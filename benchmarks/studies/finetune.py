@@ -10,15 +10,22 @@ from ImageNet-pretrained backbones.
   others): {baseline-, NetAug-pretrained} x {baseline, NetAug fine-tuning},
   KD + NetAug-pretrained with NetAug fine-tuning, from scratch (the
   ladder's twin) for reference, and the baseline-pretrained baseline at 4F
-  (3 seeds). Answers (f1)-(f4) in ``report.finetune_report``.
+  (3 seeds); once both cost ratios are measured, the equal-cost control
+  of (f4): the baseline pretrained at kS and fine-tuned at k'F (k, k':
+  NetAug's core-second ratios in pretraining and in fine-tuning), the
+  NetAug pipeline's core-hours split as it splits them (3 seeds).
+  Answers (f1)-(f4) in ``report.finetune_report``.
 
 Arms are named ``<fine-tuning>_from_<pretraining>``. A NetAug detector
 starts from the whole pretrained supernet (its output stages take their
 leading slice), a baseline detector from the pretrained run's base network
 (the export of a NetAug supernet).
 """
+import json
+import os.path as osp
+
 from . import detection, pretrain
-from .common import key_of
+from .common import ROOT, cost_ratio, key_of
 
 DETECTION_SETTING = '3-8 items 14-40px, 96px, x0.35, neck 32'
 # arm: (fine-tuning, pretraining arm or None for from scratch)
@@ -29,7 +36,10 @@ ARMS = {
     'netaug_from_netaug': ('netaug', 'netaug'),
     'netaug_from_kd_netaug': ('netaug', 'kd_netaug'),
     'scratch': ('baseline', None),
+    'baseline_from_baseline_ks': ('baseline', 'baseline'),
 }
+# (f4)'s control: its pretraining ran kS epochs, its fine-tuning k'F
+EQUAL_COST_ARM = 'baseline_from_baseline_ks'
 ARM_NAMES = {
     'baseline_from_baseline': 'baseline-pretrained, baseline fine-tuning',
     'baseline_from_netaug': 'NetAug-pretrained, baseline fine-tuning',
@@ -37,6 +47,7 @@ ARM_NAMES = {
     'netaug_from_netaug': 'NetAug-pretrained, NetAug fine-tuning',
     'netaug_from_kd_netaug': 'KD + NetAug-pretrained, NetAug fine-tuning',
     'scratch': 'from scratch (the ladder\'s twin)',
+    EQUAL_COST_ARM: "baseline-pretrained at kS, baseline fine-tuning at k'F",
 }
 
 # name: the pretraining setting whose runs initialise the detectors, the
@@ -61,20 +72,59 @@ def is_netaug(arm) -> bool:
     return arm in NETAUG_ARMS
 
 
-def pretrained_weights(args, setting, arm, seed):
-    """The kept weights a fine-tuning arm starts from (None: scratch): the
-    pretraining run of the same seed at its S; its base network (export)
-    for a baseline detector that starts from a NetAug supernet."""
-    finetuning, source = ARMS[arm]
+def pretraining_run(setting, arm, k=None) -> tuple:
+    """(setting, arm, width, epochs) of the pretraining runs an arm starts
+    from (None: from scratch); ``k``: the pretraining's cost ratio, for
+    the equal-cost control."""
+    source = ARMS[arm][1]
     if source is None:
         return None
     s = FINETUNE_SETTINGS[setting]
     pre = pretrain.PRETRAIN_SETTINGS[s['pretrain']]
-    key = key_of(s['pretrain'], source, pre['widen'], pre['unit'], seed)
+    mult = k if arm == EQUAL_COST_ARM else 1
+    return s['pretrain'], source, pre['widen'], round(mult * pre['unit'])
+
+
+def pretrained_weights(args, setting, arm, seed):
+    """The kept weights a fine-tuning arm starts from (None: scratch): the
+    pretraining run of the same seed at its S (kS: the equal-cost
+    control); its base network (export)
+    for a baseline detector that starts from a NetAug supernet."""
+    finetuning, source = ARMS[arm]
+    if source is None:
+        return None
+    k = pretrain_cost_ratio(args, setting)
+    key = key_of(*pretraining_run(setting, arm, k), seed)
     _, weights = pretrain.kept_files(getattr(args, 'kept_dir', None), key)
     if finetuning == 'baseline' and pretrain.is_netaug(source):
         return weights[:-len('.pth')] + '_base.pth'
     return weights
+
+
+def pretrain_results(args) -> dict:
+    """The pretraining study's results: ``pretrain.json`` beside this
+    study's results file (``--out``)."""
+    out = getattr(args, 'out', None) or osp.join(ROOT, 'docs', 'results',
+                                                 'finetune.json')
+    path = osp.join(osp.dirname(out), 'pretrain.json')
+    if not osp.exists(path):
+        return dict(runs={})
+    with open(path) as f:
+        return json.load(f)
+
+
+def pretrain_cost_ratio(args, setting):
+    """k of the pretraining study this setting starts from (None until
+    its NetAug and baseline runs at S have measured it)."""
+    s = FINETUNE_SETTINGS[setting]
+    return pretrain_results(args).get('cost_ratio', {}).get(s['pretrain'])
+
+
+def finetune_cost_ratio(results, setting):
+    """k': NetAug fine-tuning's core-seconds over the baseline's at F."""
+    s = FINETUNE_SETTINGS[setting]
+    return cost_ratio(results, setting, s['unit'], s['widen'],
+                      arms=('netaug_from_netaug', 'baseline_from_baseline'))
 
 
 def run_options(args, run) -> tuple:
@@ -131,4 +181,8 @@ def finetune_plan(args, results) -> list:
             add('netaug_from_kd_netaug', 1, three) +
             add('scratch', 1, three) +
             add('baseline_from_baseline', 4, three))
+    k_pre = pretrain_cost_ratio(args, setting)
+    k_ft = finetune_cost_ratio(results, setting)
+    if k_pre is not None and k_ft is not None:
+        runs += add(EQUAL_COST_ARM, k_ft, three)
     return runs

@@ -10,7 +10,8 @@ pretraining of the tiny backbone that the detection task fine-tunes.
   validated every S/4 epochs (the curves).
 * ``pretrain``: in the chosen setting (default: the first), figure 6's
   row for this task, seeds paired, every run cosine: the baseline at S
-  (5 seeds), kS (3; k = NetAug's measured core-second ratio) and 4S (3),
+  (5 seeds), kS (3; k = NetAug's measured core-second ratio; kept: the
+  start of fine-tuning's equal-cost control) and 4S (3),
   NetAug at S (5), the wide baseline at S (3), the teacher (x1.0 at 4S,
   seed 0), and once it is trained KD and KD + NetAug at S (3 each).
 
@@ -37,6 +38,13 @@ KD_ARMS = ('kd', 'kd_netaug')
 KEPT_DIR = 'docs/results/pretrained'
 
 
+# the detectors' input normalisation (configs/fashion/ inherit mmdet's)
+DETECTION_INPUT = {
+    'model.data_preprocessor.mean': [123.675, 116.28, 103.53],
+    'model.data_preprocessor.std': [58.395, 57.12, 57.375],
+    'model.data_preprocessor.bgr_to_rgb': True}
+
+
 def _items(**kwargs):
     return {f'{loader}.dataset.{k}': v for k, v in kwargs.items()
             for loader in ('train_dataloader', 'val_dataloader')}
@@ -60,6 +68,17 @@ PRETRAIN_SETTINGS = {
                  'img_size': 56},
         cost=dict(baseline=190.0, wide=520.0, teacher=520.0, netaug=700.0,
                   kd=260.0, kd_netaug=780.0)),
+    # the detection task's look: one item, tinted, 14-40 px (the
+    # detector's object sizes) on a procedural background; colour, so the
+    # input is normalised as the detector's (RGB, ImageNet mean and std)
+    # for the first layer to hand off as it learnt
+    'pasted items 14-40 px, 40 px': dict(
+        widen=0.35, wide=1.0, unit=8, images=60000, size=40,
+        options={**_items(mode='pasted', img_size=40, min_size=14,
+                          max_size=40),
+                 'img_size': 40, **DETECTION_INPUT},
+        cost=dict(baseline=150.0, wide=400.0, teacher=400.0, netaug=550.0,
+                  kd=200.0, kd_netaug=600.0)),
 }
 
 
@@ -183,8 +202,8 @@ def pretrain_plan(args, results) -> list:
     runs.append(teacher_run(setting))
     add('wide', s['wide'], 1, three)
     k = cost_ratio(results, setting, unit, tiny)
-    if k is not None:
-        add('baseline', tiny, k, three)
+    if k is not None:  # kept: fine-tuning's (f4) starts from it
+        add('baseline', tiny, k, three, keep=True)
     add('baseline', tiny, 4, three)
     teacher = teacher_run(setting)
     if key_of(**{f: teacher[f] for f in ('setting', 'arm', 'widen',

@@ -323,10 +323,44 @@ def finetune_pilot_report(results, setting) -> str:
     return '\n'.join(lines)
 
 
-def finetune_report(results, setting) -> str:
-    """(f1)-(f3) of the fine-tuning study; each row's core-hours are the
-    fine-tuning's (the pretraining's are in the pretraining report)."""
+def total_core_hours(results, pre_results, setting) -> dict:
+    """(arm, width, epochs) -> mean core-hours of pretraining plus
+    fine-tuning over the seeds whose pretraining run is in
+    ``pre_results`` (from scratch: fine-tuning alone)."""
+    k = pre_results.get('cost_ratio', {}).get(
+        finetune.FINETUNE_SETTINGS[setting]['pretrain'])
+    groups = {}
+    for r in results['runs'].values():
+        if r['setting'] != setting:
+            continue
+        source = finetune.pretraining_run(setting, r['arm'], k)
+        pre = find(pre_results, *source).get(r['seed']) if source else {}
+        if pre is None:
+            continue
+        groups.setdefault((r['arm'], r['widen'], r['epochs']), []).append(
+            r['core_seconds'] + pre.get('core_seconds', 0.0))
+    return {g: statistics.mean(v) / 3600 for g, v in groups.items()}
+
+
+def _best_arm(results, setting, unit, exclude) -> tuple:
+    """The group at F with the highest mean mAP (3 seeds or more)."""
+    groups = {}
+    for r in results['runs'].values():
+        if r['setting'] == setting and r['epochs'] == unit and \
+                r['arm'] not in exclude:
+            groups.setdefault((r['arm'], r['widen'], r['epochs']),
+                              []).append(score(r))
+    ranked = sorted((statistics.mean(v), g) for g, v in groups.items()
+                    if len(v) >= 3)
+    return ranked[-1][1] if ranked else None
+
+
+def finetune_report(results, setting, pre_results=None) -> str:
+    """(f1)-(f4) of the fine-tuning study. The table's core-hours are the
+    fine-tuning's; (f4) weighs each arm by pretraining plus fine-tuning
+    (``pre_results``: the pretraining study's results)."""
     unit = finetune.FINETUNE_SETTINGS[setting]['unit']
+    pre_results = pre_results or dict(runs={})
 
     def at(arm, mult=1):
         return (arm, 0.35, round(mult * unit))
@@ -342,4 +376,19 @@ def finetune_report(results, setting) -> str:
          at('netaug_from_kd_netaug'), base),
         ('pretraining: baseline-pretrained - from scratch', base,
          at('scratch'))]
-    return paired_report(results, setting, unit, comparisons)
+    control = [g for g in total_core_hours(results, pre_results, setting)
+               if g[0] == finetune.EQUAL_COST_ARM]
+    best = _best_arm(results, setting, unit,
+                     ('scratch', finetune.EQUAL_COST_ARM))
+    if control and best:
+        comparisons.append((f'(f4) best arm ({ARM_NAMES[best[0]]}) - '
+                            'baseline at equal total core-hours', best,
+                            control[0]))
+    text = paired_report(results, setting, unit, comparisons)
+    totals = total_core_hours(results, pre_results, setting)
+    if totals:
+        text += ('\n\nTotal core-hours (pretraining + fine-tuning): ' +
+                 '; '.join(f'{ARM_NAMES[g[0]]} at {g[2]} epochs '
+                           f'{hours:.2f}'
+                           for g, hours in sorted(totals.items())))
+    return text
