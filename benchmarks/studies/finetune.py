@@ -59,7 +59,15 @@ FINETUNE_SETTINGS = {
         widen=0.35, unit=20,
         cost=dict(baseline_from_baseline=5.5, baseline_from_netaug=5.5,
                   netaug_from_baseline=14.8, netaug_from_netaug=14.8,
-                  netaug_from_kd_netaug=14.8, scratch=5.5)),
+                  netaug_from_kd_netaug=14.8, scratch=5.5,
+                  baseline_from_baseline_ks=5.5)),
+    'pasted items, 96 px, from pasted items 14-40 px, 40 px': dict(
+        pretrain='pasted items 14-40 px, 40 px', detection=DETECTION_SETTING,
+        widen=0.35, unit=20,
+        cost=dict(baseline_from_baseline=5.5, baseline_from_netaug=5.5,
+                  netaug_from_baseline=14.8, netaug_from_netaug=14.8,
+                  netaug_from_kd_netaug=14.8, scratch=5.5,
+                  baseline_from_baseline_ks=5.5)),
 }
 NETAUG_ARMS = tuple(a for a, (ft, _) in ARMS.items() if ft == 'netaug')
 
