@@ -4,6 +4,7 @@ are not paired."""
 import argparse
 import importlib.util
 import json
+import os
 import os.path as osp
 import sys
 
@@ -493,6 +494,38 @@ def test_a_teacher_hands_its_kept_files_to_kd(tmp_path):
         assert osp.isfile(tmp_path / 'kept' / f'{kept}.pth'), arm
     assert arms['netaug']['macs_wide_mean'] > arms['netaug']['macs_base']
     assert 0.0 <= arms['kd_netaug']['top1'] <= 100.0
+
+
+def test_a_finished_run_the_study_now_keeps_gets_its_weights_kept(
+        tmp_path):
+    """A pilot's run that the study shares once S is chosen (the pilot's
+    2S is the study's S) finished without keeping its weights: the worker
+    keeps them from its folder before it plans, and says how to retrain
+    it when the checkpoint is gone."""
+    import torch
+    run = dict(setting=PRE, arm='baseline', widen=0.35, epochs=4, seed=0,
+               val_every=1, phase=0, keep=True)
+    key = common.key_of(PRE, 'baseline', 0.35, 4, 0)
+    out = tmp_path / 'pretrain.json'
+    with open(out, 'w') as f:
+        json.dump(dict(runs=_pre_run('baseline', 0.35, 4)), f)
+    args = argparse.Namespace(out=str(out), work_dir=str(tmp_path / 'runs'),
+                              kept_dir=str(tmp_path / 'kept'),
+                              cfg_options=None, ckpt_every=2)
+    folder = common.work_dir_of(args.work_dir, key)
+    with pytest.raises(SystemExit, match='delete its record'):
+        worker.keep_finished(args, lambda a, r: [dict(run)])
+    os.makedirs(folder)
+    torch.save(dict(state_dict=dict(w=torch.ones(2)), optimizer={}),
+               osp.join(folder, 'epoch_4.pth'))
+    with open(osp.join(folder, 'baseline_mbv2_fashion_cls.py'), 'w') as f:
+        f.write('# the run\'s dumped config\n')
+    worker.keep_finished(args, lambda a, r: [dict(run)])
+    config, weights = pretrain.kept_files(args.kept_dir, key)
+    kept = torch.load(weights)
+    assert kept['meta'] == dict(run=key, epoch=4)
+    assert torch.equal(kept['state_dict']['w'], torch.ones(2))
+    assert 'optimizer' not in kept and osp.isfile(config)
 
 
 FT = 'pasted items, 96 px, from plain items, 32 px'

@@ -426,9 +426,37 @@ def check_worker_environment(args, plans) -> None:
             args.allow_mixed_versions)
 
 
+def keep_finished(args, plan) -> None:
+    """Keep the weights of finished runs the plan keeps that lack them: a
+    pilot's run that a study, with S chosen, shares (the pilot's 2S is
+    the study's S). Copied from the run's folder, which must still hold
+    its last checkpoint."""
+    with locked_results(args.out) as results:
+        runs = [dict(r, key=key_of(r['setting'], r['arm'], r['widen'],
+                                   r['epochs'], r['seed']))
+                for r in plan(args, results) if r.get('keep')]
+        runs = [r for r in runs if r['key'] in results['runs']]
+    kept_dir = getattr(args, 'kept_dir', None)
+    for run in runs:
+        _, weights = pretrain.kept_files(kept_dir, run['key'])
+        if osp.exists(weights):
+            continue
+        work_dir = work_dir_of(args.work_dir, run['key'])
+        last = osp.join(work_dir, f'epoch_{run["epochs"]}.pth')
+        if not osp.exists(last):
+            raise SystemExit(
+                f'{run["key"]} is finished in {args.out} but its weights '
+                f'are not kept ({weights}) and {last} is gone: delete its '
+                'record from the results file to train it again')
+        cfg, _ = run_config(args, run)
+        keep_weights(cfg, work_dir, run['key'], kept_dir)
+        print(f'[study] kept {run["key"]} from {last}', flush=True)
+
+
 def work(args, plan) -> None:
     """Claim, train and record planned runs until none is left (or none
     can finish by ``--stop-by``); other workers may share the file."""
+    keep_finished(args, plan)
     skipped = set()  # stopped by OutOfTime: not tried again by this worker
     while True:
         with locked_results(args.out) as results:
