@@ -641,6 +641,16 @@ def test_the_equal_cost_control_spends_netaugs_core_hours(tmp_path):
         f'{unit} epochs 1.18' in text  # (4000 + 250) / 3600
     assert f"fine-tuning at k'F at {round(2.5 * unit)} epochs 1.18" in text
 
+    # the README's figure reads the pretraining results beside --out
+    import study
+    with open(out, 'w') as f:
+        json.dump(results, f)
+    with open(tmp_path / 'pretrain.json', 'w') as f:
+        json.dump(pre_all, f)
+    study.main(['--study', 'finetune', '--settings', FT, '--report-only',
+                '--out', str(out), '--png-dir', str(tmp_path / 'png')])
+    assert osp.getsize(tmp_path / 'png' / 'regimes.png') > 10000
+
 
 def test_the_pretraining_pilot_keeps_the_run_the_study_shares():
     """The pilot's baseline at S is the study's (seed 0, same key): it

@@ -1,5 +1,6 @@
 """The studies by name: what each plans, where its results go, how it
 reports and plots them."""
+import json
 import os.path as osp
 from typing import Callable, NamedTuple, Tuple
 
@@ -67,6 +68,35 @@ def _pretrain_plots(args, results):
     return written
 
 
+def _sibling(args, name) -> dict:
+    """Another study's results file beside this one's (``--out``)."""
+    path = osp.join(osp.dirname(args.out), name)
+    if not osp.exists(path):
+        return dict(runs={})
+    with open(path) as f:
+        return json.load(f)
+
+
+def _regimes_plot(args, results):
+    """The README's figure: from scratch (the ladder), pretraining, and
+    pretrained + fine-tuned, against training core-hours."""
+    from .plots import plot_regimes
+    setting = args.settings[0]
+    spec = finetune.FINETUNE_SETTINGS[setting]
+    ladder = _sibling(args, 'ladder.json')
+    pre = _sibling(args, 'pretrain.json')
+
+    def total_hours(run):
+        seconds = finetune.total_core_seconds(run, pre)
+        return None if seconds is None else seconds / 3600
+
+    scratch = spec['detection']
+    return [plot_regimes(
+        osp.join(args.png_dir, 'regimes.png'),
+        (report.ladder_runs_only(ladder, scratch), scratch),
+        (pre, spec['pretrain']), (results, setting), total_hours)]
+
+
 STUDIES = dict(
     pilot=Study(detection.pilot_plan, 'ladder.json', detection.SETTINGS,
                 _pilot_report, _detection_plots(), pilot=True),
@@ -96,5 +126,6 @@ STUDIES = dict(
     finetune=Study(finetune.finetune_plan, 'finetune.json',
                    finetune.FINETUNE_SETTINGS,
                    lambda a, r: report.finetune_report(
-                       r, a.settings[0], finetune.pretrain_results(a))),
+                       r, a.settings[0], finetune.pretrain_results(a)),
+                   _regimes_plot),
 )

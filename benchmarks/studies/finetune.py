@@ -25,7 +25,7 @@ import json
 import os.path as osp
 
 from . import detection, pretrain
-from .common import ROOT, cost_ratio, key_of
+from .common import ROOT, cost_ratio, find, key_of
 
 DETECTION_SETTING = '3-8 items 14-40px, 96px, x0.35, neck 32'
 # arm: (fine-tuning, pretraining arm or None for from scratch)
@@ -91,6 +91,19 @@ def pretraining_run(setting, arm, k=None) -> tuple:
     pre = pretrain.PRETRAIN_SETTINGS[s['pretrain']]
     mult = k if arm == EQUAL_COST_ARM else 1
     return s['pretrain'], source, pre['widen'], round(mult * pre['unit'])
+
+
+def total_core_seconds(run, pre_results):
+    """A fine-tuning run's core-seconds plus its pretraining run's (in
+    ``pre_results``, the pretraining study's results; None while that is
+    not there)."""
+    pretraining = FINETUNE_SETTINGS[run['setting']]['pretrain']
+    k = pre_results.get('cost_ratio', {}).get(pretraining)
+    source = pretraining_run(run['setting'], run['arm'], k)
+    if source is None:
+        return run['core_seconds']
+    pre = find(pre_results, *source).get(run['seed'])
+    return None if pre is None else run['core_seconds'] + pre['core_seconds']
 
 
 def pretrained_weights(args, setting, arm, seed):

@@ -106,3 +106,67 @@ def plot_ladder(results, png, setting, arms=('baseline', 'wide', 'netaug'),
     axes[0].legend(fontsize=7)
     fig.suptitle(setting, fontsize=9)
     return _save(fig, png)
+
+
+FINETUNE_STYLE = dict(
+    baseline_from_baseline=('#444444', 'baseline-pretrained, baseline'),
+    baseline_from_netaug=('#7fb2f0', 'NetAug-pretrained, baseline'),
+    netaug_from_baseline=('#1f4f99', 'baseline-pretrained, NetAug'),
+    netaug_from_netaug=('#3b7dd8', 'NetAug-pretrained, NetAug'),
+    netaug_from_kd_netaug=('#9467bd', 'KD + NetAug-pretrained, NetAug'),
+    scratch=('#aaaaaa', 'from scratch'),
+    baseline_from_baseline_ks=('#c46b2b', "baseline at kS, then k'F"))
+
+
+def _cost_points(ax, groups, style, hours, ylabel):
+    """One line per arm: mean score (error bar: one std over seeds)
+    against the mean of ``hours(run)``; ``style``: arm -> (colour,
+    label)."""
+    drawn = False
+    for arm, (color, label) in style.items():
+        points = []
+        for (a, _, _), runs in groups.items():
+            xs = [hours(r) for r in runs]
+            if a != arm or None in xs:
+                continue
+            ys = [score(r) for r in runs]
+            points.append((statistics.mean(xs), statistics.mean(ys),
+                           statistics.stdev(ys) if len(ys) > 1 else 0.0))
+        if points:
+            xs, ys, es = zip(*sorted(points))
+            ax.errorbar(xs, ys, yerr=es, marker='o', capsize=3,
+                        color=color, label=label)
+            drawn = True
+    if not drawn:
+        ax.text(0.5, 0.5, 'not measured yet', ha='center',
+                transform=ax.transAxes, color='#888888')
+    else:
+        ax.legend(fontsize=6)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+
+
+def plot_regimes(png, scratch, pretraining, finetuning, total_hours):
+    """The README's figure: both regimes against training core-hours.
+    ``scratch``, ``pretraining``, ``finetuning``: (results, setting) of
+    the from-scratch ladder, the pretraining study and the fine-tuning
+    study; ``total_hours(run)``: a fine-tuning run's core-hours with its
+    pretraining's (None when that is not measured)."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    panels = (
+        (scratch, dict(baseline=(COLORS['baseline'], 'baseline twin'),
+                       netaug=(COLORS['netaug'], 'NetAug')),
+         lambda r: r['core_seconds'] / 3600, 'bbox mAP',
+         'from scratch: detector training core-hours'),
+        (pretraining, {arm: (COLORS[arm], LABELS[arm]) for arm in
+                       ('baseline', 'netaug', 'kd', 'kd_netaug')},
+         lambda r: r['core_seconds'] / 3600, 'top-1 % (test items)',
+         'pretraining: classifier core-hours'),
+        (finetuning, FINETUNE_STYLE, total_hours, 'bbox mAP',
+         'pretrained + fine-tuned: total core-hours'))
+    for ax, ((results, setting), style, hours, ylabel, xlabel) in zip(
+            axes, panels):
+        _cost_points(ax, _groups(results, setting), style, hours, ylabel)
+        ax.set_xlabel(xlabel)
+        ax.set_title(setting, fontsize=7)
+    return _save(fig, png)

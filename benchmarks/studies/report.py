@@ -327,18 +327,14 @@ def total_core_hours(results, pre_results, setting) -> dict:
     """(arm, width, epochs) -> mean core-hours of pretraining plus
     fine-tuning over the seeds whose pretraining run is in
     ``pre_results`` (from scratch: fine-tuning alone)."""
-    k = pre_results.get('cost_ratio', {}).get(
-        finetune.FINETUNE_SETTINGS[setting]['pretrain'])
     groups = {}
     for r in results['runs'].values():
         if r['setting'] != setting:
             continue
-        source = finetune.pretraining_run(setting, r['arm'], k)
-        pre = find(pre_results, *source).get(r['seed']) if source else {}
-        if pre is None:
-            continue
-        groups.setdefault((r['arm'], r['widen'], r['epochs']), []).append(
-            r['core_seconds'] + pre.get('core_seconds', 0.0))
+        total = finetune.total_core_seconds(r, pre_results)
+        if total is not None:
+            groups.setdefault((r['arm'], r['widen'], r['epochs']),
+                              []).append(total)
     return {g: statistics.mean(v) / 3600 for g, v in groups.items()}
 
 
