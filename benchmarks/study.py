@@ -90,8 +90,9 @@ def set_unit(unit: int) -> None:
         s['unit'] = s['ladder_unit'] = unit
     for s in detection.PAIRS.values():
         s['ladder_unit'] = unit
-    for s in (*pretrain.PRETRAIN_SETTINGS.values(),
-              *finetune.FINETUNE_SETTINGS.values()):
+    for s in pretrain.PRETRAIN_SETTINGS.values():
+        s['unit'] = s['study_unit'] = unit
+    for s in finetune.FINETUNE_SETTINGS.values():
         s['unit'] = unit
 
 

@@ -379,7 +379,7 @@ def test_the_pretraining_study_plans_figure_6s_row():
     the wide baseline at S and the baseline at 4S (3), the teacher (x1.0
     at 4S, seed 0); the baseline at kS once k is measured, KD and KD +
     NetAug (3, kept) once the teacher is trained."""
-    unit = pretrain.PRETRAIN_SETTINGS[PRE]['unit']
+    unit = pretrain.PRETRAIN_SETTINGS[PRE]['study_unit']
     args = argparse.Namespace(settings=[PRE], seeds=[0, 1, 2, 3, 4])
 
     def plan(runs, **extra):
@@ -414,7 +414,7 @@ def test_the_pretraining_study_plans_figure_6s_row():
 def test_a_kd_run_reads_the_teachers_kept_files(tmp_path):
     """The KD arms' config: the teacher's kept config and weights, the
     student's width and the schedule scaled (cosine to the end)."""
-    unit = pretrain.PRETRAIN_SETTINGS[PRE]['unit']
+    unit = pretrain.PRETRAIN_SETTINGS[PRE]['study_unit']
     args = argparse.Namespace(settings=[PRE], seeds=[0], cfg_options=None,
                               ckpt_every=4, kept_dir=str(tmp_path))
     run = dict(setting=PRE, arm='kd_netaug', widen=0.35, epochs=unit,
@@ -438,7 +438,7 @@ def test_a_kd_run_reads_the_teachers_kept_files(tmp_path):
 
 
 def test_the_pretraining_report_pairs_p1_to_p4():
-    unit = pretrain.PRETRAIN_SETTINGS[PRE]['unit']
+    unit = pretrain.PRETRAIN_SETTINGS[PRE]['study_unit']
     runs = {}
     for seed, (base, net, kd) in enumerate([(88.0, 88.5, 88.4),
                                             (88.2, 88.4, 88.1)]):
@@ -472,11 +472,12 @@ def test_a_teacher_hands_its_kept_files_to_kd(tmp_path):
             f'train_dataloader.dataset.data_root={data}',
             f'val_dataloader.dataset.data_root={data}',
             'model.num_classes=2', 'train_dataloader.batch_size=8']
-    unit = pretrain.PRETRAIN_SETTINGS[PRE]['unit']
+    units = dict(pretrain.PRETRAIN_SETTINGS[PRE])
     try:
         study.main(args)
     finally:
-        pretrain.PRETRAIN_SETTINGS[PRE]['unit'] = unit
+        for name in ('unit', 'study_unit'):
+            pretrain.PRETRAIN_SETTINGS[PRE][name] = units[name]
     with open(tmp_path / 'pretrain.json') as f:
         runs = json.load(f)['runs']
     arms = {r['arm']: r for r in runs.values()
@@ -561,8 +562,8 @@ def test_fine_tuning_starts_each_arm_from_its_pretraining_run(tmp_path):
         return cfg, cfg.model.backbone.get('init_cfg')
 
     def kept(arm, suffix='.pth'):
-        key = common.key_of(s['pretrain'], arm, pre['widen'], pre['unit'],
-                            2)
+        key = common.key_of(s['pretrain'], arm, pre['widen'],
+                            pre['study_unit'], 2)
         return osp.join(str(tmp_path), common.safe(key) + suffix)
 
     cfg, init = options('netaug_from_netaug')
@@ -593,7 +594,7 @@ def test_the_equal_cost_control_spends_netaugs_core_hours(tmp_path):
     pretraining plus fine-tuning and pairs the best arm with it."""
     from studies import finetune, report
     s = finetune.FINETUNE_SETTINGS[FT]
-    unit, pre_unit = s['unit'], pretrain.PRETRAIN_SETTINGS[PRE]['unit']
+    unit, pre_unit = s['unit'], pretrain.PRETRAIN_SETTINGS[PRE]['study_unit']
     pre = {**_pre_run('baseline', 0.35, pre_unit, core_seconds=1000.0),
            **_pre_run('netaug', 0.35, pre_unit, core_seconds=4000.0),
            **_pre_run('baseline', 0.35, 4 * pre_unit, core_seconds=4000.0)}
@@ -660,14 +661,14 @@ def test_the_pretraining_pilot_keeps_the_run_the_study_shares():
     pilot = pretrain.pilot_plan(args, dict(runs={}))
     kept = {(r['setting'], r['arm'], r['epochs']) for r in pilot
             if r['keep']}
-    assert kept == {(s, 'baseline', spec['unit']) for s, spec in
+    assert kept == {(s, 'baseline', spec['study_unit']) for s, spec in
                     pretrain.PRETRAIN_SETTINGS.items()}
     study = pretrain.pretrain_plan(argparse.Namespace(
         settings=[PRE], seeds=[0]), dict(runs={}))
     shared = [r for r in study if (r['setting'], r['arm'], r['epochs'],
                                    r['seed']) == (PRE, 'baseline',
                                                   pretrain.PRETRAIN_SETTINGS[
-                                                      PRE]['unit'], 0)]
+                                                      PRE]['study_unit'], 0)]
     assert len(shared) == 1 and shared[0]['keep']
 
 

@@ -58,9 +58,11 @@ DETECTION_COST = {arm: 14.8 if ft == 'netaug' else 5.5
 # detection setting, F (epochs of 512 images; the pilot's first guess
 # until it measures the F-to-4F gain), cost by arm (core-s an epoch)
 FINETUNE_SETTINGS = {
+    # F = 20 from the pilot's 16-epoch pretraining gained +0.089 mAP to 4F
+    # (docs/results/pilots/finetune_from_s16.json): far from saturation
     'pasted items, 96 px, from plain items, 32 px': dict(
         pretrain='plain items, 32 px', detection=DETECTION_SETTING,
-        widen=0.35, unit=20, cost=DETECTION_COST),
+        widen=0.35, unit=80, cost=DETECTION_COST),
     'pasted items, 96 px, from pasted items 14-40 px, 40 px': dict(
         pretrain='pasted items 14-40 px, 40 px', detection=DETECTION_SETTING,
         widen=0.35, unit=20, cost=DETECTION_COST),
@@ -86,7 +88,7 @@ def pretraining_run(setting, arm, k=None) -> tuple:
     s = FINETUNE_SETTINGS[setting]
     pre = pretrain.PRETRAIN_SETTINGS[s['pretrain']]
     mult = k if arm == EQUAL_COST_ARM else 1
-    return s['pretrain'], source, pre['widen'], round(mult * pre['unit'])
+    return s['pretrain'], source, pre['widen'], round(mult * pre['study_unit'])
 
 
 def total_core_seconds(run, pre_results):

@@ -50,20 +50,25 @@ def _items(**kwargs):
             for loader in ('train_dataloader', 'val_dataloader')}
 
 
-# name: widen (tiny), wide (x1.0), unit: S in epochs of the 60,000
-# training items, images per epoch, input size, options, cost: core-s an
-# epoch by arm (one thread, measured: x0.35 88-93 at 32 px and 165-189 at
-# 56 px; x1.0 249 and 508; NetAug 433 at 32 px with widths on) until runs
-# of the setting measure their own. S was sized so that the study (about
-# 90 S of the tiny baseline's core-seconds: 5 + 12 + 3k baseline, 5k
-# NetAug, 3 x 2.8 wide, 11 teacher, KD arms; k ~ 3.7) fits ~40 core-hours.
+# name: widen (tiny), wide (x1.0), unit: the pilot's S in epochs of the
+# 60,000 training items, study_unit: the study's S (the pilot's choice),
+# images per epoch, input size, options, cost: core-s an epoch by arm
+# (one thread, measured: x0.35 75-93 at 32 px and 165-189 at 56 px; x1.0
+# 200-249 and 508; NetAug 433 at 32 px with widths on) until runs of the
+# setting measure their own. The pilot's S was sized so that the study
+# (about 90 S of the tiny baseline's core-seconds: 5 + 12 + 3k baseline,
+# 5k NetAug, 3 x 2.8 wide, 11 teacher, KD arms; k ~ 3.7) would fit ~40
+# core-hours; at 32 px it was not converged at 16 epochs (+1.45 points to
+# 32) nor at 32 (see docs/results/README.md), and the study's S is 32:
+# 64 would double a study of ~60 core-hours.
 PRETRAIN_SETTINGS = {
     'plain items, 32 px': dict(
-        widen=0.35, wide=1.0, unit=16, images=60000, size=32, options={},
+        widen=0.35, wide=1.0, unit=16, study_unit=32, images=60000,
+        size=32, options={},
         cost=dict(baseline=93.0, wide=255.0, teacher=255.0, netaug=340.0,
                   kd=130.0, kd_netaug=380.0)),
     'plain items at 48 px, 56 px': dict(
-        widen=0.35, wide=1.0, unit=8, images=60000, size=56,
+        widen=0.35, wide=1.0, unit=8, study_unit=8, images=60000, size=56,
         options={**_items(img_size=56, item_size=48, pad=8),
                  'img_size': 56},
         cost=dict(baseline=190.0, wide=520.0, teacher=520.0, netaug=700.0,
@@ -73,7 +78,7 @@ PRETRAIN_SETTINGS = {
     # input is normalised as the detector's (RGB, ImageNet mean and std)
     # for the first layer to hand off as it learnt
     'pasted items 14-40 px, 40 px': dict(
-        widen=0.35, wide=1.0, unit=8, images=60000, size=40,
+        widen=0.35, wide=1.0, unit=8, study_unit=8, images=60000, size=40,
         options={**_items(mode='pasted', img_size=40, min_size=14,
                           max_size=40),
                  'img_size': 40, **DETECTION_INPUT},
@@ -105,7 +110,8 @@ def schedule_options(epochs: int, val_every: int, ckpt_every: int) -> dict:
 def teacher_run(setting) -> dict:
     s = PRETRAIN_SETTINGS[setting]
     return dict(setting=setting, arm='teacher', widen=s['wide'],
-                epochs=4 * s['unit'], seed=0, val_every=s['unit'], phase=0,
+                epochs=4 * s['study_unit'], seed=0,
+                val_every=s['study_unit'], phase=0,
                 keep=True)
 
 
@@ -160,8 +166,8 @@ def pilot_plan(args, results) -> list:
     """Per setting: the tiny baseline at S and 2S and the wide one at S,
     validated every S/4 epochs. Where S is not converged (S to 2S gains
     0.3 points or more), 2S is tried as S: the baseline at 4S and the wide
-    one at 2S join. The baseline at S is also the study's (seed 0), so it
-    keeps its weights as the study's does."""
+    one at 2S join. The baseline at the study's S is also the study's
+    (seed 0), so it keeps its weights as the study's does."""
     runs = []
     for setting in args.settings:
         s = PRETRAIN_SETTINGS[setting]
@@ -177,7 +183,8 @@ def pilot_plan(args, results) -> list:
             runs.append(dict(setting=setting, arm=arm, widen=widen,
                              epochs=mult * unit, seed=0,
                              val_every=max(1, unit // 4), phase=0,
-                             keep=(arm, mult) == ('baseline', 1)))
+                             keep=(arm == 'baseline' and
+                                   mult * unit == s['study_unit'])))
     return runs
 
 
@@ -187,7 +194,7 @@ def pretrain_plan(args, results) -> list:
     at S that fine-tuning starts from keep their weights."""
     setting = args.settings[0]
     s = PRETRAIN_SETTINGS[setting]
-    unit, tiny = s['unit'], s['widen']
+    unit, tiny = s['study_unit'], s['widen']
     five, three = args.seeds, args.seeds[:3]
     runs = []
 

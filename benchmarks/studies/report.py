@@ -180,7 +180,7 @@ def ladder_report(results, setting) -> str:
 def pretrain_report(results, setting) -> str:
     """(p1)-(p4) of the pretraining study, in top-1 points."""
     s = pretrain.PRETRAIN_SETTINGS[setting]
-    unit, tiny = s['unit'], s['widen']
+    unit, tiny = s['study_unit'], s['widen']
     k = results.get('cost_ratio', {}).get(setting)
     at_s = {arm: (arm, tiny, unit)
             for arm in ('baseline', 'netaug', 'kd', 'kd_netaug')}
