@@ -1,11 +1,10 @@
 """The studies by name: what each plans, where its results go, how it
 reports and plots them."""
-import json
 import os.path as osp
 from typing import Callable, NamedTuple, Tuple
 
 from . import detection, finetune, pretrain, report
-from .common import key_of
+from .common import key_of, sibling_results
 
 
 class Study(NamedTuple):
@@ -68,23 +67,14 @@ def _pretrain_plots(args, results):
     return written
 
 
-def _sibling(args, name) -> dict:
-    """Another study's results file beside this one's (``--out``)."""
-    path = osp.join(osp.dirname(args.out), name)
-    if not osp.exists(path):
-        return dict(runs={})
-    with open(path) as f:
-        return json.load(f)
-
-
 def _regimes_plot(args, results):
     """The README's figure: from scratch (the ladder), pretraining, and
     pretrained + fine-tuned, against training core-hours."""
     from .plots import plot_regimes
     setting = args.settings[0]
     spec = finetune.FINETUNE_SETTINGS[setting]
-    ladder = _sibling(args, 'ladder.json')
-    pre = _sibling(args, 'pretrain.json')
+    ladder = sibling_results(args.out, 'ladder.json')
+    pre = finetune.pretrain_results(args)
 
     def total_hours(run):
         seconds = finetune.total_core_seconds(run, pre)

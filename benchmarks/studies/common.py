@@ -27,6 +27,16 @@ def locked_results(path):
         os.replace(tmp, path)
 
 
+def sibling_results(out, name) -> dict:
+    """Another study's results file beside ``out`` (``--out``), read
+    only; empty while there is none."""
+    path = osp.join(osp.dirname(out), name)
+    if not osp.exists(path):
+        return dict(runs={})
+    with open(path) as f:
+        return json.load(f)
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -21,11 +21,10 @@ starts from the whole pretrained supernet (its output stages take their
 leading slice), a baseline detector from the pretrained run's base network
 (the export of a NetAug supernet).
 """
-import json
 import os.path as osp
 
 from . import detection, pretrain
-from .common import ROOT, cost_ratio, find, key_of
+from .common import ROOT, cost_ratio, find, key_of, sibling_results
 
 DETECTION_SETTING = '3-8 items 14-40px, 96px, x0.35, neck 32'
 # arm: (fine-tuning, pretraining arm or None for from scratch)
@@ -125,11 +124,7 @@ def pretrain_results(args) -> dict:
     study's results file (``--out``)."""
     out = getattr(args, 'out', None) or osp.join(ROOT, 'docs', 'results',
                                                  'finetune.json')
-    path = osp.join(osp.dirname(out), 'pretrain.json')
-    if not osp.exists(path):
-        return dict(runs={})
-    with open(path) as f:
-        return json.load(f)
+    return sibling_results(out, 'pretrain.json')
 
 
 def pretrain_cost_ratio(args, setting):
