@@ -372,8 +372,8 @@ def finetune_report(results, setting, pre_results=None) -> str:
          at('netaug_from_kd_netaug'), base),
         ('pretraining: baseline-pretrained - from scratch', base,
          at('scratch'))]
-    control = [g for g in total_core_hours(results, pre_results, setting)
-               if g[0] == finetune.EQUAL_COST_ARM]
+    totals = total_core_hours(results, pre_results, setting)
+    control = [g for g in totals if g[0] == finetune.EQUAL_COST_ARM]
     best = _best_arm(results, setting, unit,
                      ('scratch', finetune.EQUAL_COST_ARM))
     if control and best:
@@ -381,7 +381,6 @@ def finetune_report(results, setting, pre_results=None) -> str:
                             'baseline at equal total core-hours', best,
                             control[0]))
     text = paired_report(results, setting, unit, comparisons)
-    totals = total_core_hours(results, pre_results, setting)
     if totals:
         text += ('\n\nTotal core-hours (pretraining + fine-tuning): ' +
                  '; '.join(f'{ARM_NAMES[g[0]]} at {g[2]} epochs '
