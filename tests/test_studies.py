@@ -699,3 +699,19 @@ def test_the_pretraining_pilot_tries_2s_where_s_is_not_converged():
     base = {('baseline', 1), ('baseline', 2), ('wide', 1)}
     assert planned(91.0, 91.2) == base
     assert planned(90.25, 91.70) == base | {('baseline', 4), ('wide', 2)}
+
+
+def test_an_unfinished_run_reports_epochs_done_of_its_schedule(tmp_path):
+    key = common.key_of(SETTING, 'netaug', 0.35, 32, 0)
+    run_dir = tmp_path / common.safe(key)
+    run_dir.mkdir()
+    (run_dir / 'progress.json').write_text(json.dumps(dict(
+        epochs={'4': dict(cpu=400.0), '6': dict(cpu=600.0)},
+        val={'4': dict(bbox_mAP=0.05)})))
+    run = dict(key=key, setting=SETTING, arm='netaug', widen=0.35,
+               epochs=32, seed=0)
+    finished = dict(key='other', setting=SETTING, arm='baseline',
+                    widen=0.35, epochs=32, seed=0)
+    [line] = reports.unfinished(str(tmp_path), [run, finished])
+    assert '(running: 6 of 32 epochs)' in line
+    assert '4: 0.050' in line and line.endswith(' 100.0 |')

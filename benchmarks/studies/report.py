@@ -33,10 +33,10 @@ def unfinished(work_dir, runs, train_top1=False) -> list:
                                              key=lambda x: int(x[0])))
         train = (f' {p["epochs"][str(done)].get("train_top1", 0.0):.2f} |'
                  if train_top1 else '')
+        status = f'running: {done} of {run["epochs"]} epochs'
         lines.append(f'| {run["setting"]} | {ARM_NAMES[run["arm"]]} '
-                     f'x{run["widen"]} (running: {done} of) | '
-                     f'{run["epochs"]} | - | {curve} |{train} '
-                     f'{cpu / done:.1f} |')
+                     f'x{run["widen"]} ({status}) | {run["epochs"]} | - | '
+                     f'{curve} |{train} {cpu / done:.1f} |')
     return lines
 
 
