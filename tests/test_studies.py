@@ -715,3 +715,30 @@ def test_an_unfinished_run_reports_epochs_done_of_its_schedule(tmp_path):
     [line] = reports.unfinished(str(tmp_path), [run, finished])
     assert '(running: 6 of 32 epochs)' in line
     assert '4: 0.050' in line and line.endswith(' 100.0 |')
+
+
+def test_4s_serves_as_ks_when_netaug_costs_about_4x():
+    """k = 3.9: kS (125 epochs) is within 5% of 4S (128), so no kS arm of
+    its own: the 4S runs are kept, (p3) pairs with them, and fine-tuning's
+    equal-cost control starts from them. k = 3.7 keeps a kS arm."""
+    unit = pretrain.PRETRAIN_SETTINGS[PRE]['study_unit']
+    assert pretrain.cost_matched_epochs(3.9, unit) == 4 * unit
+    assert pretrain.cost_matched_epochs(3.7, unit) == round(3.7 * unit)
+    args = argparse.Namespace(settings=[PRE], seeds=[0, 1, 2, 3, 4])
+    runs = {}
+    for seed in (0, 1, 2):
+        runs.update({
+            **_pre_run('baseline', 0.35, unit, seed, 90.0, 100.0),
+            **_pre_run('netaug', 0.35, unit, seed, 90.5, 390.0),
+            **_pre_run('baseline', 0.35, 4 * unit, seed, 91.0 + seed)})
+    plan = pretrain.pretrain_plan(args, dict(runs=runs))
+    baseline = {(r['epochs'], r['seed']): r['keep'] for r in plan
+                if r['arm'] == 'baseline' and r['epochs'] > unit}
+    assert baseline == {(4 * unit, s): True for s in (0, 1, 2)}
+    text = reports.pretrain_report(dict(runs=runs, cost_ratio={PRE: 3.9}),
+                                   PRE)
+    assert ('(p3) NetAug - baseline kS (k=3.90, the 4S runs): -1.50 +/- '
+            '1.00 (NetAug wins 0/3)' in text)
+    from studies import finetune
+    control = finetune.pretraining_run(FT, finetune.EQUAL_COST_ARM, 3.9)
+    assert control == (PRE, 'baseline', 0.35, 4 * unit)

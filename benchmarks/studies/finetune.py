@@ -86,8 +86,10 @@ def pretraining_run(setting, arm, k=None) -> tuple:
         return None
     s = FINETUNE_SETTINGS[setting]
     pre = pretrain.PRETRAIN_SETTINGS[s['pretrain']]
-    mult = k if arm == EQUAL_COST_ARM else 1
-    return s['pretrain'], source, pre['widen'], round(mult * pre['study_unit'])
+    unit = pre['study_unit']
+    epochs = (pretrain.cost_matched_epochs(k, unit) if arm == EQUAL_COST_ARM
+              else unit)
+    return s['pretrain'], source, pre['widen'], epochs
 
 
 def total_core_seconds(run, pre_results):

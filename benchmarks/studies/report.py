@@ -189,9 +189,10 @@ def pretrain_report(results, setting) -> str:
                    ('(p2) NetAug - baseline 4S', at_s['netaug'],
                     ('baseline', tiny, 4 * unit))]
     if k:
-        comparisons.append((f'(p3) NetAug - baseline kS (k={k:.2f})',
-                            at_s['netaug'],
-                            ('baseline', tiny, round(k * unit))))
+        k_epochs = pretrain.cost_matched_epochs(k, unit)
+        same = ', the 4S runs' if k_epochs == 4 * unit else ''
+        comparisons.append((f'(p3) NetAug - baseline kS (k={k:.2f}{same})',
+                            at_s['netaug'], ('baseline', tiny, k_epochs)))
     comparisons += [
         ('(p4) KD - baseline', at_s['kd'], at_s['baseline']),
         ('(p4) KD + NetAug - baseline', at_s['kd_netaug'], at_s['baseline']),
