@@ -106,6 +106,15 @@ def score(run) -> float:
     return run['top1'] if 'top1' in run else run['bbox_mAP']
 
 
+def cost_matched_epochs(k, unit) -> int:
+    """The baseline's epochs at NetAug's core-seconds, kS; 4S where kS is
+    within 5% of it: the 4S runs then serve as the equal-cost control (they
+    cost at most 5% more than NetAug, in the control's favour), which saves
+    three runs of the same length."""
+    epochs = round(k * unit)
+    return 4 * unit if abs(epochs - 4 * unit) <= 0.05 * 4 * unit else epochs
+
+
 def cost_ratio(results, setting, unit, widen,
                arms=('netaug', 'baseline')) -> float:
     """NetAug's core-seconds over the baseline's at S (``arms``: their

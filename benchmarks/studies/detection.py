@@ -29,7 +29,7 @@ backgrounds (``configs/fashion/``):
 from mmdet.models.utils import make_divisible
 
 from accuracy import VARIANTS as SHAPES_VARIANTS
-from .common import cost_ratio, find, score
+from .common import cost_matched_epochs, cost_ratio, find, score
 
 CONFIGS = dict(baseline='configs/fashion/baseline_yolo_mbv2_fashion.py',
                netaug='configs/fashion/netaug_yolo_mbv2_fashion.py')
@@ -215,8 +215,8 @@ def ladder_plan(args, results) -> list:
     # 3 seeds at S: the capacity claim (wide beats tiny) is paired too
     add('wide', s['wide'], 1, three)
     k = cost_ratio(results, setting, unit, tiny)
-    if k is not None:
-        add('baseline', tiny, k, three)
+    if k is not None and cost_matched_epochs(k, unit) != 4 * unit:
+        add('baseline', tiny, cost_matched_epochs(k, unit) / unit, three)
     add('netaug', tiny, 2, three)
     add('baseline', tiny, 2, three)  # (d): NetAug's lead at 2S, paired
     add('baseline', tiny, 4, three)
@@ -242,7 +242,7 @@ def yolox_plan(args, results) -> list:
             for seed in args.seeds for arm in ('baseline', 'netaug')]
     k = cost_ratio(results, YOLOX_PAIR, unit, s['widen'])
     if k is not None:
-        runs += [run('baseline', round(k * unit), seed, 1)
+        runs += [run('baseline', cost_matched_epochs(k, unit), seed, 1)
                  for seed in args.seeds[:3]]
     return runs
 

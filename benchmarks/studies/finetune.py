@@ -24,7 +24,8 @@ leading slice), a baseline detector from the pretrained run's base network
 import os.path as osp
 
 from . import detection, pretrain
-from .common import ROOT, cost_ratio, find, key_of, sibling_results
+from .common import (ROOT, cost_matched_epochs, cost_ratio, find, key_of,
+                     sibling_results)
 
 DETECTION_SETTING = '3-8 items 14-40px, 96px, x0.35, neck 32'
 # arm: (fine-tuning, pretraining arm or None for from scratch)
@@ -87,7 +88,7 @@ def pretraining_run(setting, arm, k=None) -> tuple:
     s = FINETUNE_SETTINGS[setting]
     pre = pretrain.PRETRAIN_SETTINGS[s['pretrain']]
     unit = pre['study_unit']
-    epochs = (pretrain.cost_matched_epochs(k, unit) if arm == EQUAL_COST_ARM
+    epochs = (cost_matched_epochs(k, unit) if arm == EQUAL_COST_ARM
               else unit)
     return s['pretrain'], source, pre['widen'], epochs
 

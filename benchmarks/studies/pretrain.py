@@ -22,7 +22,7 @@ does not outlive it, the repository does.
 """
 import os.path as osp
 
-from .common import ROOT, cost_ratio, key_of, safe
+from .common import ROOT, cost_matched_epochs, cost_ratio, key_of, safe
 
 CONFIGS = dict(
     baseline='configs/fashion_cls/baseline_mbv2_fashion_cls.py',
@@ -186,15 +186,6 @@ def pilot_plan(args, results) -> list:
                              keep=(arm == 'baseline' and
                                    mult * unit == s['study_unit'])))
     return runs
-
-
-def cost_matched_epochs(k, unit) -> int:
-    """The baseline's epochs at NetAug's core-seconds, kS; 4S where kS is
-    within 5% of it: the 4S runs then serve as the equal-cost control (they
-    cost at most 5% more than NetAug, in the control's favour), which saves
-    three runs of the same length."""
-    epochs = round(k * unit)
-    return 4 * unit if abs(epochs - 4 * unit) <= 0.05 * 4 * unit else epochs
 
 
 def pretrain_plan(args, results) -> list:

@@ -6,7 +6,7 @@ import statistics
 
 from mmnetaug.utils.run_env import check_pairable
 from . import detection, finetune, pretrain
-from .common import find, mean_std, pm, safe, score
+from .common import cost_matched_epochs, find, mean_std, pm, safe, score
 from .worker import setting_spec
 
 ARM_NAMES = dict(**detection.ARM_NAMES, **pretrain.ARM_NAMES,
@@ -91,7 +91,8 @@ def _on_ladder(results, setting, run) -> bool:
     (S, 2S, kS, 4S) rather than the pilot's long ones."""
     unit = setting_spec(setting)['ladder_unit']
     k = results.get('cost_ratio', {}).get(setting)
-    epochs = {unit, 2 * unit, 4 * unit} | ({round(k * unit)} if k else set())
+    epochs = {unit, 2 * unit, 4 * unit} | (
+        {cost_matched_epochs(k, unit)} if k else set())
     return run['epochs'] in epochs
 
 
@@ -160,7 +161,8 @@ def ladder_report(results, setting) -> str:
                     (*base, unit))]
     if k:
         comparisons.append((f'(b) NetAug S - baseline kS (k={k:.2f})',
-                            (*net, unit), (*base, round(k * unit))))
+                            (*net, unit),
+                            (*base, cost_matched_epochs(k, unit))))
     comparisons.append(('(c) NetAug S - baseline 4S', (*net, unit),
                         (*base, 4 * unit)))
     for mult in (2, 4):
@@ -189,7 +191,7 @@ def pretrain_report(results, setting) -> str:
                    ('(p2) NetAug - baseline 4S', at_s['netaug'],
                     ('baseline', tiny, 4 * unit))]
     if k:
-        k_epochs = pretrain.cost_matched_epochs(k, unit)
+        k_epochs = cost_matched_epochs(k, unit)
         same = ', the 4S runs' if k_epochs == 4 * unit else ''
         comparisons.append((f'(p3) NetAug - baseline kS (k={k:.2f}{same})',
                             at_s['netaug'], ('baseline', tiny, k_epochs)))
