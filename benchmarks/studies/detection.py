@@ -215,8 +215,9 @@ def ladder_plan(args, results) -> list:
     # 3 seeds at S: the capacity claim (wide beats tiny) is paired too
     add('wide', s['wide'], 1, three)
     k = cost_ratio(results, setting, unit, tiny)
-    if k is not None and cost_matched_epochs(k, unit) != 4 * unit:
-        add('baseline', tiny, cost_matched_epochs(k, unit) / unit, three)
+    k_epochs = None if k is None else cost_matched_epochs(k, unit)
+    if k_epochs not in (None, 4 * unit):  # else the 4S runs below serve
+        add('baseline', tiny, k_epochs / unit, three)
     add('netaug', tiny, 2, three)
     add('baseline', tiny, 2, three)  # (d): NetAug's lead at 2S, paired
     add('baseline', tiny, 4, three)
