@@ -591,7 +591,8 @@ def test_the_equal_cost_control_spends_netaugs_core_hours(tmp_path):
     """(f4): once NetAug's cost ratios are measured in pretraining (k) and
     fine-tuning (k'), the baseline pretrained at kS (its kept weights)
     and fine-tuned at k'F joins (3 seeds); the report weighs every arm by
-    pretraining plus fine-tuning and pairs the best arm with it."""
+    pretraining plus fine-tuning and pairs the best arm with it, and with
+    the best baseline schedule that costs no more in total."""
     from studies import finetune, report
     s = finetune.FINETUNE_SETTINGS[FT]
     unit, pre_unit = s['unit'], pretrain.PRETRAIN_SETTINGS[PRE]['study_unit']
@@ -628,7 +629,10 @@ def test_the_equal_cost_control_spends_netaugs_core_hours(tmp_path):
             **_ft_run('baseline_from_baseline', unit, seed, b, 100.0),
             **_ft_run('netaug_from_netaug', unit, seed, n, 250.0),
             **_ft_run(finetune.EQUAL_COST_ARM, round(2.5 * unit), seed, c,
-                      250.0)})
+                      250.0),
+            # cheaper in total (1000 + 400 core-s) and better than any arm
+            **_ft_run('baseline_from_baseline', 4 * unit, seed, b + 0.1,
+                      400.0)})
     pre_all = dict(runs={}, cost_ratio={PRE: 4.0})
     for seed in range(3):
         for arm, mult, cs in (('baseline', 1, 1000.0), ('netaug', 1, 4000.0),
@@ -638,6 +642,9 @@ def test_the_equal_cost_control_spends_netaugs_core_hours(tmp_path):
     text = report.finetune_report(results, FT, pre_all)
     f4 = [line for line in text.splitlines() if line.startswith('- (f4)')]
     assert f4 and '+0.033' in f4[0] and 'wins 3/3' in f4[0], text
+    # and against the best baseline that costs no more: the 4F schedule
+    assert len(f4) == 2 and f'({4 * unit} fine-tuning epochs)' in f4[1] \
+        and '-0.050' in f4[1] and 'wins 0/3' in f4[1], text
     assert 'NetAug-pretrained, NetAug fine-tuning at ' \
         f'{unit} epochs 1.18' in text  # (4000 + 250) / 3600
     assert f"fine-tuning at k'F at {round(2.5 * unit)} epochs 1.18" in text

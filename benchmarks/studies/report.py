@@ -354,6 +354,25 @@ def _best_arm(results, setting, unit, exclude) -> tuple:
     return ranked[-1][1] if ranked else None
 
 
+def _best_baseline_within(results, setting, totals, best) -> tuple:
+    """The baseline-pretrained baseline schedule (3 seeds or more) with the
+    highest mean mAP whose total core-hours do not exceed the best arm's.
+    The equal-cost control splits its budget as NetAug does; when
+    fine-tuning epochs buy more than pretraining ones, a cheaper baseline
+    can beat it, and (f4) should say so."""
+    if not best or best not in totals:
+        return None
+    groups = {}
+    for r in results['runs'].values():
+        g = (r['arm'], r['widen'], r['epochs'])
+        if r['setting'] == setting and r['arm'] == 'baseline_from_baseline' \
+                and totals.get(g, float('inf')) <= totals[best]:
+            groups.setdefault(g, []).append(score(r))
+    ranked = sorted((statistics.mean(v), g) for g, v in groups.items()
+                    if len(v) >= 3)
+    return ranked[-1][1] if ranked else None
+
+
 def finetune_report(results, setting, pre_results=None) -> str:
     """(f1)-(f4) of the fine-tuning study. The table's core-hours are the
     fine-tuning's; (f4) weighs each arm by pretraining plus fine-tuning
@@ -383,6 +402,11 @@ def finetune_report(results, setting, pre_results=None) -> str:
         comparisons.append((f'(f4) best arm ({ARM_NAMES[best[0]]}) - '
                             'baseline at equal total core-hours', best,
                             control[0]))
+    cheaper = _best_baseline_within(results, setting, totals, best)
+    if cheaper and cheaper not in control:
+        comparisons.append((f'(f4) best arm ({ARM_NAMES[best[0]]}) - best '
+                            f'baseline costing no more ({cheaper[2]} '
+                            'fine-tuning epochs)', best, cheaper))
     text = paired_report(results, setting, unit, comparisons)
     if totals:
         text += ('\n\nTotal core-hours (pretraining + fine-tuning): ' +
