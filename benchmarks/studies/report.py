@@ -341,32 +341,13 @@ def total_core_hours(results, pre_results, setting) -> dict:
     return {g: statistics.mean(v) / 3600 for g, v in groups.items()}
 
 
-def _best_arm(results, setting, unit, exclude) -> tuple:
-    """The group at F with the highest mean mAP (3 seeds or more)."""
-    groups = {}
-    for r in results['runs'].values():
-        if r['setting'] == setting and r['epochs'] == unit and \
-                r['arm'] not in exclude:
-            groups.setdefault((r['arm'], r['widen'], r['epochs']),
-                              []).append(score(r))
-    ranked = sorted((statistics.mean(v), g) for g, v in groups.items()
-                    if len(v) >= 3)
-    return ranked[-1][1] if ranked else None
-
-
-def _best_baseline_within(results, setting, totals, best) -> tuple:
-    """The baseline-pretrained baseline schedule (3 seeds or more) with the
-    highest mean mAP whose total core-hours do not exceed the best arm's.
-    The equal-cost control splits its budget as NetAug does; when
-    fine-tuning epochs buy more than pretraining ones, a cheaper baseline
-    can beat it, and (f4) should say so."""
-    if not best or best not in totals:
-        return None
+def _best_group(results, setting, keep) -> tuple:
+    """The (arm, width, epochs) group, 3 seeds or more, with the highest
+    mean mAP among the runs of ``setting`` that ``keep(run, group)``."""
     groups = {}
     for r in results['runs'].values():
         g = (r['arm'], r['widen'], r['epochs'])
-        if r['setting'] == setting and r['arm'] == 'baseline_from_baseline' \
-                and totals.get(g, float('inf')) <= totals[best]:
+        if r['setting'] == setting and keep(r, g):
             groups.setdefault(g, []).append(score(r))
     ranked = sorted((statistics.mean(v), g) for g, v in groups.items()
                     if len(v) >= 3)
@@ -396,14 +377,19 @@ def finetune_report(results, setting, pre_results=None) -> str:
          at('scratch'))]
     totals = total_core_hours(results, pre_results, setting)
     control = [g for g in totals if g[0] == finetune.EQUAL_COST_ARM]
-    best = _best_arm(results, setting, unit,
-                     ('scratch', finetune.EQUAL_COST_ARM))
+    best = _best_group(results, setting, lambda r, g: r['epochs'] == unit
+                       and r['arm'] not in ('scratch',
+                                            finetune.EQUAL_COST_ARM))
     if control and best:
         comparisons.append((f'(f4) best arm ({ARM_NAMES[best[0]]}) - '
                             'baseline at equal total core-hours', best,
                             control[0]))
-    cheaper = _best_baseline_within(results, setting, totals, best)
-    if cheaper and cheaper not in control:
+    # The control splits its budget as NetAug does; where fine-tuning epochs
+    # buy more, a cheaper baseline schedule can beat it: say so too.
+    cheaper = best in totals and _best_group(
+        results, setting, lambda r, g: r['arm'] == 'baseline_from_baseline'
+        and totals.get(g, float('inf')) <= totals[best])
+    if cheaper:
         comparisons.append((f'(f4) best arm ({ARM_NAMES[best[0]]}) - best '
                             f'baseline costing no more ({cheaper[2]} '
                             'fine-tuning epochs)', best, cheaper))
