@@ -580,6 +580,49 @@ def test_fine_tuning_starts_each_arm_from_its_pretraining_run(tmp_path):
     assert cfg.model.backbone.widen_factor == 0.35
 
 
+def test_a_worker_starts_only_runs_whose_pretraining_is_kept(
+        tmp_path, monkeypatch, capsys):
+    """A fine-tuning run waits for the kept weights of its pretraining run:
+    the worker starts the arms whose weights exist (here the seed's
+    baseline pretraining) and leaves the others planned, neither failed
+    nor recorded, so a later worker starts them."""
+    from studies import finetune
+    s = finetune.FINETUNE_SETTINGS[FT]
+    pre = pretrain.PRETRAIN_SETTINGS[s['pretrain']]
+    args = argparse.Namespace(
+        settings=[FT], seeds=[2], cfg_options=None, ckpt_every=10,
+        kept_dir=str(tmp_path / 'kept'), out=str(tmp_path / 'finetune.json'),
+        work_dir=str(tmp_path / 'runs'), deadline=None, wall_factor=1.15,
+        stop_by=None)
+    os.makedirs(args.kept_dir)
+    key = common.key_of(s['pretrain'], 'baseline', pre['widen'],
+                        pre['study_unit'], 2)
+    open(osp.join(args.kept_dir, common.safe(key) + '.pth'), 'w').close()
+    started = []
+
+    def train_run(args, run):
+        started.append(run['arm'])
+        return dict(setting=run['setting'], arm=run['arm'],
+                    widen=run['widen'], epochs=run['epochs'],
+                    seed=run['seed'], bbox_mAP=0.1, core_seconds=60.0,
+                    env=run_environment())
+
+    monkeypatch.setattr(worker, 'train_run', train_run)
+    worker.work(args, finetune.finetune_plan)
+    assert sorted(started) == sorted([
+        'baseline_from_baseline', 'baseline_from_baseline',  # F and 4F
+        'netaug_from_baseline', 'scratch'])
+    with open(args.out) as f:
+        results = json.load(f)
+    assert len(results['runs']) == 4 and results['claimed'] == {}
+    waiting = [r for r in finetune.finetune_plan(args, results)
+               if common.key_of(r['setting'], r['arm'], r['widen'],
+                                r['epochs'], r['seed']) not in results['runs']]
+    assert {r['arm'] for r in waiting} == {
+        'netaug_from_netaug', 'baseline_from_netaug', 'netaug_from_kd_netaug'}
+    assert '3 runs wait for kept weights' in capsys.readouterr().out
+
+
 def _ft_run(arm, epochs, seed, mAP, core_seconds):
     return {common.key_of(FT, arm, 0.35, epochs, seed): dict(
         setting=FT, arm=arm, widen=0.35, epochs=epochs, seed=seed,

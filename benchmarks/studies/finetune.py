@@ -202,4 +202,7 @@ def finetune_plan(args, results) -> list:
     k_ft = finetune_cost_ratio(results, setting)
     if k_pre is not None and k_ft is not None:
         runs += add(EQUAL_COST_ARM, k_ft, three)
+    for run in runs:  # a worker starts only runs whose weights are kept
+        run['needs'] = pretrained_weights(args, setting, run['arm'],
+                                          run['seed'])
     return runs

@@ -464,13 +464,16 @@ def work(args, plan) -> None:
             for key, claim in list(claimed.items()):
                 if not claim_alive(claim):
                     del claimed[key]
-            todo = []
+            todo, waiting = [], []
             for run in plan(args, results):
                 run['key'] = key_of(run['setting'], run['arm'], run['widen'],
                                     run['epochs'], run['seed'])
-                if run['key'] not in results['runs'] and \
-                        run['key'] not in claimed and \
-                        run['key'] not in skipped:
+                if run['key'] in results['runs'] or run['key'] in claimed \
+                        or run['key'] in skipped:
+                    continue
+                if run.get('needs') and not osp.exists(run['needs']):
+                    waiting.append(run)  # its pretraining has not finished
+                else:
                     todo.append(run)
             order = schedule(todo, results, args.work_dir, args.deadline,
                              args.wall_factor)
@@ -481,6 +484,9 @@ def work(args, plan) -> None:
             if todo and not busy:
                 print(f'[study] {len(todo)} runs left, none can finish by '
                       f'--stop-by {args.stop_by}', flush=True)
+            if waiting and not busy:
+                print(f'[study] {len(waiting)} runs wait for kept weights, '
+                      f'e.g. {waiting[0]["needs"]}', flush=True)
             if not busy:
                 return
             time.sleep(30)  # the others' results may plan new runs (kS)
