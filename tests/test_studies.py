@@ -682,6 +682,12 @@ def test_the_equal_cost_control_spends_netaugs_core_hours(tmp_path):
                               ('baseline', 4, 4000.0)):
             pre_all['runs'].update(_pre_run(arm, 0.35, mult * pre_unit,
                                             seed, core_seconds=cs))
+    # no pick while an arm at F has fewer than 3 seeds: the best of the
+    # finished arms is not the best arm
+    short = dict(runs={k: r for k, r in results['runs'].items()
+                       if not (r['arm'] == 'netaug_from_netaug'
+                               and r['seed'] == 2)})
+    assert '(f4)' not in report.finetune_report(short, FT, pre_all)
     text = report.finetune_report(results, FT, pre_all)
     f4 = [line for line in text.splitlines() if line.startswith('- (f4)')]
     assert f4 and '+0.033' in f4[0] and 'wins 3/3' in f4[0], text

@@ -341,14 +341,18 @@ def total_core_hours(results, pre_results, setting) -> dict:
     return {g: statistics.mean(v) / 3600 for g, v in groups.items()}
 
 
-def _best_group(results, setting, keep) -> tuple:
+def _best_group(results, setting, keep, every_group=False) -> tuple:
     """The (arm, width, epochs) group, 3 seeds or more, with the highest
-    mean mAP among the runs of ``setting`` that ``keep(run, group)``."""
+    mean mAP among the runs of ``setting`` that ``keep(run, group)``
+    (``every_group``: None until every kept group has 3 seeds, so that
+    the pick is not made among the arms that happen to have finished)."""
     groups = {}
     for r in results['runs'].values():
         g = (r['arm'], r['widen'], r['epochs'])
         if r['setting'] == setting and keep(r, g):
             groups.setdefault(g, []).append(score(r))
+    if every_group and any(len(v) < 3 for v in groups.values()):
+        return None
     ranked = sorted((statistics.mean(v), g) for g, v in groups.items()
                     if len(v) >= 3)
     return ranked[-1][1] if ranked else None
@@ -379,7 +383,8 @@ def finetune_report(results, setting, pre_results=None) -> str:
     control = [g for g in totals if g[0] == finetune.EQUAL_COST_ARM]
     best = _best_group(results, setting, lambda r, g: r['epochs'] == unit
                        and r['arm'] not in ('scratch',
-                                            finetune.EQUAL_COST_ARM))
+                                            finetune.EQUAL_COST_ARM),
+                       every_group=True)
     if control and best:
         comparisons.append((f'(f4) best arm ({ARM_NAMES[best[0]]}) - '
                             'baseline at equal total core-hours', best,
@@ -389,7 +394,7 @@ def finetune_report(results, setting, pre_results=None) -> str:
     cheaper = best in totals and _best_group(
         results, setting, lambda r, g: r['arm'] == 'baseline_from_baseline'
         and totals.get(g, float('inf')) <= totals[best])
-    if cheaper:
+    if cheaper and cheaper != best:
         comparisons.append((f'(f4) best arm ({ARM_NAMES[best[0]]}) - best '
                             f'baseline costing no more ({cheaper[2]} '
                             'fine-tuning epochs)', best, cheaper))
