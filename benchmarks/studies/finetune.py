@@ -106,7 +106,7 @@ def total_core_seconds(run, pre_results):
     return None if pre is None else run['core_seconds'] + pre['core_seconds']
 
 
-def pretrained_weights(args, setting, arm, seed):
+def pretrained_weights(args, setting, arm, seed, k=None):
     """The kept weights a fine-tuning arm starts from (None: scratch): the
     pretraining run of the same seed at its S (kS: the equal-cost
     control); its base network (export)
@@ -114,7 +114,8 @@ def pretrained_weights(args, setting, arm, seed):
     finetuning, source = ARMS[arm]
     if source is None:
         return None
-    k = pretrain_cost_ratio(args, setting)
+    if k is None:  # the plan passes it: one read of pretrain.json a plan
+        k = pretrain_cost_ratio(args, setting)
     key = key_of(*pretraining_run(setting, arm, k), seed)
     _, weights = pretrain.kept_files(getattr(args, 'kept_dir', None), key)
     if finetuning == 'baseline' and pretrain.is_netaug(source):
@@ -204,5 +205,5 @@ def finetune_plan(args, results) -> list:
         runs += add(EQUAL_COST_ARM, k_ft, three)
     for run in runs:  # a worker starts only runs whose weights are kept
         run['needs'] = pretrained_weights(args, setting, run['arm'],
-                                          run['seed'])
+                                          run['seed'], k_pre)
     return runs
